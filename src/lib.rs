@@ -1,0 +1,12 @@
+//! Flowbook's engine: MLflow's tracking store, registry, bundles and ML in plain Rust.
+//! No web-sys here: the same code builds natively (tests, CLI, server) and to wasm32 (the app's worker).
+
+pub mod api;
+pub mod clock;
+pub mod tracking;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;

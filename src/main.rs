@@ -1,0 +1,59 @@
+//! The `flowbook` command line: a native front door to the same engine the browser runs.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use clap::{Parser, Subcommand};
+    use flowbook::tracking::Store;
+    use std::path::PathBuf;
+    use std::process::ExitCode;
+
+    #[derive(Parser)]
+    #[command(
+        name = "flowbook",
+        version,
+        about = "MLflow in a browser tab — the native command line: serve, import and export MLflow stores."
+    )]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    #[derive(Subcommand)]
+    enum Command {
+        /// Serve MLflow's REST API over a Flowbook store, for the real `mlflow` client.
+        Server {
+            /// The store: an mlflow.db file (created with MLflow's schema when absent).
+            #[arg(long)]
+            db: PathBuf,
+            #[arg(long, default_value = "127.0.0.1")]
+            host: String,
+            #[arg(long, default_value_t = 5000)]
+            port: u16,
+        },
+    }
+
+    pub fn main() -> ExitCode {
+        let cli = Cli::parse();
+        let result = match cli.command {
+            Command::Server { db, host, port } => Store::open(&db)
+                .map_err(|e| e.to_string())
+                .and_then(|store| flowbook::server::serve(store, &host, port)),
+        };
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("flowbook: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+// The CLI is native-only; the browser app is the `flowbook-app` binary.
+#[cfg(target_arch = "wasm32")]
+fn main() {}

@@ -1,0 +1,148 @@
+//! The tracking store: MLflow's experiments, runs, metrics, params, tags, inputs, logged models
+//! and artifacts, kept in SQLite under MLflow's own schema (so the database *is* an `mlflow.db`).
+//!
+//! Every mutating operation runs in one transaction: a failed call leaves the store as it was.
+
+pub mod artifacts;
+pub mod entities;
+mod experiments;
+mod logged_models;
+pub mod paging;
+pub mod runs;
+pub mod search;
+pub mod validation;
+
+use crate::api::{ApiError, ApiResult};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+pub use entities::*;
+pub use search::ViewType;
+
+/// The alembic revision of MLflow 3.17.2's schema, which `schema.sql` creates.
+pub const SCHEMA_REVISION: &str = "dc11669786a5";
+const SCHEMA_SQL: &str = include_str!("schema.sql");
+
+/// Flowbook's own tables, beside MLflow's. Artifacts live in the database so that the browser
+/// store is one file on OPFS; `mlflow-artifacts:/<path>` URIs name rows of this table.
+const FLOWBOOK_SQL: &str = "
+CREATE TABLE IF NOT EXISTS flowbook_artifacts (
+    path TEXT PRIMARY KEY NOT NULL,
+    content BLOB NOT NULL
+);
+";
+
+pub const DEFAULT_EXPERIMENT_ID: i64 = 0;
+pub const DEFAULT_EXPERIMENT_NAME: &str = "Default";
+/// Artifact root of a store served with MLflow's artifact proxy (`mlflow server` default).
+pub const ARTIFACT_ROOT: &str = "mlflow-artifacts:";
+
+pub const ACTIVE: &str = "active";
+pub const DELETED: &str = "deleted";
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating when absent) an `mlflow.db` at `path`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open(path: &std::path::Path) -> ApiResult<Store> {
+        let conn = Connection::open(path).map_err(|e| {
+            ApiError::internal(format!("cannot open database {}: {e}", path.display()))
+        })?;
+        // WAL: one fsync per checkpoint rather than per commit; MLflow reads WAL databases as they are.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Store::from_connection(conn)
+    }
+
+    pub fn open_in_memory() -> ApiResult<Store> {
+        Store::from_connection(Connection::open_in_memory()?)
+    }
+
+    /// Adopts an open connection: creates MLflow's schema in an empty database, refuses a database
+    /// at another schema revision (with the command that upgrades it) or one that is not SQLite.
+    pub fn from_connection(conn: Connection) -> ApiResult<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.ensure_schema()?;
+        Ok(store)
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn ensure_schema(&mut self) -> ApiResult<()> {
+        let has_alembic: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='alembic_version'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| ApiError::invalid(format!("not an SQLite database: {e}")))?
+            > 0;
+        if !has_alembic {
+            let tables: i64 = self.conn.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables > 0 {
+                return Err(ApiError::invalid(
+                    "this SQLite database is not an MLflow tracking database (it has no alembic_version table)",
+                ));
+            }
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(SCHEMA_SQL)?;
+            tx.commit()?;
+        } else {
+            let rev: Option<String> = self
+                .conn
+                .query_row("SELECT version_num FROM alembic_version", [], |r| r.get(0))
+                .optional()?;
+            if rev.as_deref() != Some(SCHEMA_REVISION) {
+                return Err(ApiError::invalid(format!(
+                    "the database is at MLflow schema revision {}, Flowbook reads revision {SCHEMA_REVISION} \
+                     (MLflow 3.17.2); upgrade it first with `mlflow db upgrade sqlite:///PATH`",
+                    rev.as_deref().unwrap_or("(none)")
+                )));
+            }
+        }
+        self.conn.execute_batch(FLOWBOOK_SQL)?;
+        let has_default: bool =
+            self.conn
+                .query_row("SELECT count(*) FROM experiments", [], |r| {
+                    r.get::<_, i64>(0)
+                })?
+                > 0;
+        if !has_default {
+            // As MLflow's SQL store does on first use: experiment 0, "Default".
+            let now = crate::clock::now_ms();
+            self.conn.execute(
+                "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time, workspace)
+                 VALUES (?1, ?2, ?3, 'active', ?4, ?4, 'default')",
+                rusqlite::params![
+                    DEFAULT_EXPERIMENT_ID,
+                    DEFAULT_EXPERIMENT_NAME,
+                    format!("{ARTIFACT_ROOT}/{DEFAULT_EXPERIMENT_ID}"),
+                    now
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction: committed when it returns Ok, rolled back otherwise.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Transaction) -> ApiResult<T>) -> ApiResult<T> {
+        let tx = self.conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

@@ -1,0 +1,40 @@
+// Shared set-up of the browser tests: the release dist/ served under a sub-path on loopback,
+// Debian's Chromium driven by playwright-core, and a record of every request and console error.
+import { chromium } from 'playwright-core';
+import { serveStatic } from '../../scripts/static-server.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BASE = '/course/flowbook/';
+export const SCREENSHOTS = path.join(ROOT, 'tests/browser/screenshots');
+
+export async function start() {
+  const dist = path.join(ROOT, 'dist');
+  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is missing: run `trunk build --release` first');
+  const server = await serveStatic(dist, { port: 0, base: BASE });
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+  const page = await context.newPage();
+  const requests = [];
+  const problems = [];
+  context.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  return {
+    page, origin, url: origin + BASE, requests, problems,
+    async close() { await browser.close(); server.close(); },
+  };
+}
+
+/** Every request the page made stayed on its own origin (data:/blob: URLs are in-page). */
+export function foreignRequests(env) {
+  return env.requests.filter((u) => !(u.startsWith(env.origin + '/') || u.startsWith('data:') || u.startsWith('blob:')));
+}
