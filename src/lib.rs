@@ -2,7 +2,9 @@
 //! No web-sys here: the same code builds natively (tests, CLI, server) and to wasm32 (the app's worker).
 
 pub mod api;
+pub mod bundle;
 pub mod clock;
+pub mod registry;
 pub mod tracking;
 
 #[cfg(target_arch = "wasm32")]

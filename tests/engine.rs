@@ -1,5 +1,6 @@
 //! Native tests of the tracking engine through its public API: MLflow's rules, transactions,
 //! and a database real MLflow 3.17.2 wrote (tests/fixtures) read back as real MLflow reads it.
+#![cfg(not(target_arch = "wasm32"))]
 
 use flowbook::api::{self, ErrorCode, Request};
 use flowbook::tracking::{KeyValue, Metric, Store};

@@ -2,6 +2,7 @@
 //! dispatcher. `flowbook server`, the browser worker and the UI are thin adapters around [`handle`].
 
 mod error;
+mod registry;
 mod tracking;
 
 pub use tracking::percent_decode;
@@ -128,7 +129,16 @@ pub fn handle(store: &mut Store, req: &Request) -> Response {
 
 /// The same dispatcher for callers that already hold JSON (the worker, the UI, tests).
 pub fn call(store: &mut Store, method: &str, endpoint: &str, json: Value) -> ApiResult<Value> {
-    tracking::dispatch(store, method, endpoint.trim_start_matches('/'), json)
+    dispatch(store, method, endpoint.trim_start_matches('/'), json)
+}
+
+/// One endpoint (the part after `/mlflow/`) to its handler: the registry's or the tracking store's.
+fn dispatch(store: &mut Store, method: &str, endpoint: &str, json: Value) -> ApiResult<Value> {
+    if endpoint.starts_with("registered-models/") || endpoint.starts_with("model-versions/") {
+        registry::dispatch(store, method, endpoint, json)
+    } else {
+        tracking::dispatch(store, method, endpoint, json)
+    }
 }
 
 pub(crate) fn not_found(method: &str, path: &str) -> ApiError {

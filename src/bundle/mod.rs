@@ -1,0 +1,1 @@
+//! Bundles: MLflow `mlruns` file stores and `mlflow.db` files, in and out, as zips or folders.
