@@ -9,6 +9,8 @@ pub mod tracking;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;

@@ -1,35 +1,12 @@
-//! The Leptos app: a thin reactive client of the engine's API (MLflow REST shapes).
-//! For now the engine runs in-page over SQLite in memory; the Web Worker with OPFS replaces that.
+//! The Leptos app: a thin reactive client of the engine's API (MLflow REST shapes), which runs in
+//! a Web Worker (`crate::worker`) over SQLite on OPFS. Views read through [`client::Client`].
 
-use crate::api::{self, ApiError};
-use crate::tracking::{Experiment, Store};
+pub mod client;
+
+use crate::tracking::Experiment;
+use client::{Client, StoreStatus};
 use leptos::prelude::*;
 use serde_json::{json, Value};
-use std::cell::RefCell;
-
-thread_local! {
-    static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
-}
-
-/// The engine handle the views share (the store itself lives in a thread-local: the page has one
-/// thread). All access goes through MLflow's API dispatcher.
-#[derive(Clone, Copy)]
-pub struct Engine;
-
-impl Engine {
-    fn open() -> Result<Engine, ApiError> {
-        let store = Store::open_in_memory()?;
-        STORE.with(|s| *s.borrow_mut() = Some(store));
-        Ok(Engine)
-    }
-
-    pub fn call(&self, method: &str, endpoint: &str, body: Value) -> Result<Value, ApiError> {
-        STORE.with(|s| match s.borrow_mut().as_mut() {
-            Some(store) => api::call(store, method, endpoint, body),
-            None => Err(ApiError::internal("the store is not open")),
-        })
-    }
-}
 
 pub fn mount() {
     console_error_panic_hook::set_once();
@@ -38,30 +15,72 @@ pub fn mount() {
 
 #[component]
 fn App() -> impl IntoView {
-    let engine = Engine::open();
+    let client = Client::start();
+    provide_context(client);
     view! {
         <header class="topbar">
             <h1>"Flowbook"</h1>
             <p class="tagline">"MLflow in a browser tab"</p>
+            <StoreBadge/>
         </header>
         <main>
-            {match engine {
-                Ok(engine) => view! { <Experiments engine/> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{format!("The store could not open: {e}")}</p> }.into_any(),
-            }}
+            <StoreNotice/>
+            <Experiments/>
         </main>
     }
 }
 
-fn list_experiments(engine: &Engine) -> Result<Vec<Experiment>, ApiError> {
-    let v = engine.call("POST", "experiments/search", json!({"view_type": "ALL"}))?;
+/// The storage the store lives on, in the top bar.
+#[component]
+fn StoreBadge() -> impl IntoView {
+    let client = expect_context::<Client>();
+    move || match client.status.get() {
+        StoreStatus::Ready { storage, .. } => {
+            let label = if storage == "opfs" {
+                "Saved in this browser"
+            } else {
+                "In memory only"
+            };
+            view! { <span class="badge" data-storage=storage>{label}</span> }.into_any()
+        }
+        StoreStatus::Starting => {
+            view! { <span class="badge">"Opening the store…"</span> }.into_any()
+        }
+        _ => view! { <span class="badge badge-warn">"Store unavailable"</span> }.into_any(),
+    }
+}
+
+/// Notices about the store: in-memory fallback, another tab holding it, failures.
+#[component]
+fn StoreNotice() -> impl IntoView {
+    let client = expect_context::<Client>();
+    move || match client.status.get() {
+        StoreStatus::Ready {
+            notice: Some(n), ..
+        } => view! { <p class="notice" role="status">{n}</p> }.into_any(),
+        StoreStatus::Locked(n) => view! {
+            <div class="notice" role="alert">
+                <p>{n}</p>
+                <button on:click=move |_| client.take_over()>"Use the store in this tab"</button>
+            </div>
+        }
+        .into_any(),
+        StoreStatus::TakenOver(n) => view! {
+            <div class="notice" role="alert"><p>{n}" Reload this page to take it back."</p></div>
+        }
+        .into_any(),
+        StoreStatus::Failed(n) => view! { <p class="error" role="alert">{n}</p> }.into_any(),
+        _ => ().into_any(),
+    }
+}
+
+fn experiments_from(v: &Value) -> Vec<Experiment> {
     let list = v
         .get("experiments")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    Ok(list
-        .into_iter()
+    list.into_iter()
         .filter_map(|e| {
             Some(Experiment {
                 experiment_id: e.get("experiment_id")?.as_str()?.to_string(),
@@ -81,32 +100,39 @@ fn list_experiments(engine: &Engine) -> Result<Vec<Experiment>, ApiError> {
                 tags: Vec::new(),
             })
         })
-        .collect())
+        .collect()
 }
 
 #[component]
-fn Experiments(engine: Engine) -> impl IntoView {
-    let (version, set_version) = signal(0u32);
+fn Experiments() -> impl IntoView {
+    let client = expect_context::<Client>();
     let (name, set_name) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
-    let experiments = move || {
-        version.get();
-        list_experiments(&engine)
-    };
+    let experiments = LocalResource::new(move || {
+        client.revision.get();
+        async move {
+            client
+                .call(
+                    "POST",
+                    "experiments/search",
+                    json!({"view_type": "ALL", "order_by": ["experiment_id"]}),
+                )
+                .await
+                .map(|v| experiments_from(&v))
+        }
+    });
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match engine.call(
-            "POST",
-            "experiments/create",
-            json!({"name": name.get_untracked()}),
-        ) {
-            Ok(_) => {
-                set_error.set(None);
-                set_name.set(String::new());
-                set_version.update(|v| *v += 1);
+        let body = json!({"name": name.get_untracked()});
+        leptos::task::spawn_local(async move {
+            match client.write("POST", "experiments/create", body).await {
+                Ok(_) => {
+                    set_error.set(None);
+                    set_name.set(String::new());
+                }
+                Err(e) => set_error.set(Some(e.to_string())),
             }
-            Err(e) => set_error.set(Some(e.to_string())),
-        }
+        });
     };
     view! {
         <section class="panel" aria-labelledby="experiments-heading">
@@ -118,8 +144,9 @@ fn Experiments(engine: Engine) -> impl IntoView {
                 <button type="submit">"Create"</button>
             </form>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            {move || match experiments() {
-                Ok(list) => view! {
+            {move || match experiments.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Ok(list)) => view! {
                     <table class="grid">
                         <thead><tr><th scope="col">"ID"</th><th scope="col">"Name"</th><th scope="col">"Stage"</th></tr></thead>
                         <tbody>
@@ -129,7 +156,7 @@ fn Experiments(engine: Engine) -> impl IntoView {
                         </tbody>
                     </table>
                 }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
             }}
         </section>
     }

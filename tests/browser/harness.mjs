@@ -25,11 +25,18 @@ export async function start() {
   const requests = [];
   const problems = [];
   context.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  const watch = (p) => {
+    p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    p.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    // The engine runs in a worker: its errors and panics count too.
+    p.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') problems.push(`worker error: ${m.text()}`); }));
+  };
+  watch(page);
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   return {
-    page, origin, url: origin + BASE, requests, problems,
+    page, context, origin, url: origin + BASE, requests, problems,
+    /** A second tab in the same browser profile (same origin storage). */
+    async newTab() { const p = await context.newPage(); watch(p); return p; },
     async close() { await browser.close(); server.close(); },
   };
 }

@@ -1,0 +1,210 @@
+//! The UI's side of the worker: sends MLflow API requests as messages and resolves each answer.
+//! The UI never touches the store; everything goes through here.
+
+use crate::api::{ApiError, ErrorCode};
+use futures_channel::oneshot;
+use leptos::prelude::*;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+/// Where the store stands, as the worker reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreStatus {
+    Starting,
+    Ready {
+        storage: String,
+        notice: Option<String>,
+    },
+    /// Another tab holds the store; this one may take it over.
+    Locked(String),
+    TakenOver(String),
+    Failed(String),
+}
+
+type Reply = oneshot::Sender<Result<Value, ApiError>>;
+
+struct Connection {
+    worker: Worker,
+    next_id: u64,
+    waiting: HashMap<u64, Reply>,
+    /// Messages written before the worker could listen (its wasm loads asynchronously and a
+    /// message posted before then is lost); sent when it first reports its status.
+    outbox: Option<Vec<String>>,
+}
+
+impl Connection {
+    fn send(&mut self, text: String) {
+        match self.outbox.as_mut() {
+            Some(outbox) => outbox.push(text),
+            None => {
+                let _ = self.worker.post_message(&JsValue::from_str(&text));
+            }
+        }
+    }
+}
+
+thread_local! {
+    static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+}
+
+/// A handle on the worker connection; cheap to copy into views.
+#[derive(Clone, Copy)]
+pub struct Client {
+    pub status: RwSignal<StoreStatus>,
+    /// Bumped after every successful write, so views re-read what they show.
+    pub revision: RwSignal<u64>,
+}
+
+fn error_from(v: &Value) -> ApiError {
+    let code = match v.get("error_code").and_then(Value::as_str).unwrap_or("") {
+        "RESOURCE_ALREADY_EXISTS" => ErrorCode::ResourceAlreadyExists,
+        "RESOURCE_DOES_NOT_EXIST" => ErrorCode::ResourceDoesNotExist,
+        "INVALID_PARAMETER_VALUE" => ErrorCode::InvalidParameterValue,
+        "INVALID_STATE" => ErrorCode::InvalidState,
+        "BAD_REQUEST" => ErrorCode::BadRequest,
+        "ENDPOINT_NOT_FOUND" => ErrorCode::EndpointNotFound,
+        _ => ErrorCode::InternalError,
+    };
+    ApiError::new(
+        code,
+        v.get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error"),
+    )
+}
+
+fn on_message(client: Client, text: &str) {
+    let Ok(msg) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    if let Some(s) = msg.get("status") {
+        CONNECTION.with(|c| {
+            if let Some(conn) = c.borrow_mut().as_mut() {
+                for text in conn.outbox.take().unwrap_or_default() {
+                    conn.send(text);
+                }
+            }
+        });
+        let notice = s.get("notice").and_then(Value::as_str).map(str::to_string);
+        let status = match s.get("state").and_then(Value::as_str) {
+            Some("ready") => StoreStatus::Ready {
+                storage: s
+                    .get("storage")
+                    .and_then(Value::as_str)
+                    .unwrap_or("opfs")
+                    .to_string(),
+                notice,
+            },
+            Some("locked") => StoreStatus::Locked(notice.unwrap_or_default()),
+            Some("taken-over") => StoreStatus::TakenOver(notice.unwrap_or_default()),
+            _ => StoreStatus::Failed(notice.unwrap_or_else(|| "the store failed".into())),
+        };
+        if matches!(status, StoreStatus::Ready { .. }) {
+            client.revision.update(|r| *r += 1);
+        }
+        client.status.set(status);
+        return;
+    }
+    let Some(id) = msg.get("id").and_then(Value::as_u64) else {
+        return;
+    };
+    let reply = CONNECTION.with(|c| c.borrow_mut().as_mut().and_then(|c| c.waiting.remove(&id)));
+    if let Some(reply) = reply {
+        let result = match msg.get("error") {
+            Some(e) => Err(error_from(e)),
+            None => Ok(msg.get("ok").cloned().unwrap_or(Value::Null)),
+        };
+        let _ = reply.send(result);
+    }
+}
+
+impl Client {
+    /// Starts the worker (Trunk's loader script next to the page, so sub-paths work).
+    pub fn start() -> Client {
+        let client = Client {
+            status: RwSignal::new(StoreStatus::Starting),
+            revision: RwSignal::new(0),
+        };
+        match Worker::new("./flowbook-worker_loader.js") {
+            Ok(worker) => {
+                let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                    if let Some(text) = e.data().as_string() {
+                        on_message(client, &text);
+                    }
+                });
+                worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+                handler.forget();
+                let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
+                    move |e: web_sys::ErrorEvent| {
+                        client.status.set(StoreStatus::Failed(format!(
+                            "the engine worker failed: {}",
+                            e.message()
+                        )));
+                    },
+                );
+                worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+                on_error.forget();
+                CONNECTION.with(|c| {
+                    *c.borrow_mut() = Some(Connection {
+                        worker,
+                        next_id: 1,
+                        waiting: HashMap::new(),
+                        outbox: Some(Vec::new()),
+                    })
+                });
+            }
+            Err(_) => client.status.set(StoreStatus::Failed(
+                "this browser cannot start a Web Worker".into(),
+            )),
+        }
+        client
+    }
+
+    /// One MLflow API call (`endpoint` as after `/api/2.0/mlflow/`).
+    pub async fn call(&self, method: &str, endpoint: &str, body: Value) -> Result<Value, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        let sent = CONNECTION.with(|c| {
+            let mut c = c.borrow_mut();
+            let conn = c.as_mut()?;
+            let id = conn.next_id;
+            conn.next_id += 1;
+            conn.waiting.insert(id, tx);
+            conn.send(
+                json!({"id": id, "method": method, "endpoint": endpoint, "body": body}).to_string(),
+            );
+            Some(())
+        });
+        if sent.is_none() {
+            return Err(ApiError::internal("the engine worker is not running"));
+        }
+        rx.await
+            .unwrap_or_else(|_| Err(ApiError::internal("the engine worker stopped")))
+    }
+
+    /// A call that changes the store: views showing store data re-read after it succeeds.
+    pub async fn write(
+        &self,
+        method: &str,
+        endpoint: &str,
+        body: Value,
+    ) -> Result<Value, ApiError> {
+        let result = self.call(method, endpoint, body).await;
+        if result.is_ok() {
+            self.revision.update(|r| *r += 1);
+        }
+        result
+    }
+
+    pub fn take_over(&self) {
+        self.status.set(StoreStatus::Starting);
+        CONNECTION.with(|c| {
+            if let Some(conn) = c.borrow_mut().as_mut() {
+                conn.send(r#"{"control":"takeover"}"#.to_string());
+            }
+        });
+    }
+}

@@ -1,0 +1,244 @@
+//! The Web Worker host (wasm only): owns the store on OPFS and answers the UI's API requests.
+//!
+//! Messages are JSON strings. UI → worker: `{"id", "method", "endpoint", "body"}` or
+//! `{"control": "takeover"}`. Worker → UI: `{"id", "ok": …}` / `{"id", "error": {error_code, message}}`,
+//! and `{"status": {"state": "ready"|"locked"|"taken-over"|"failed", "storage": "opfs"|"memory", "notice"}}`.
+//!
+//! One tab owns the store at a time: the worker holds the Web Lock `flowbook-store` while the database
+//! is open. A second tab is told the store is held elsewhere and may take it over (`steal`), upon which
+//! the first worker closes its database and says so.
+
+use crate::api::{self, ApiError};
+use crate::tracking::Store;
+use js_sys::{Function, Object, Promise, Reflect};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+const LOCK_NAME: &str = "flowbook-store";
+const DB_PATH: &str = "/mlflow.db";
+
+#[derive(Default)]
+struct State {
+    store: Option<Store>,
+    /// Requests that arrived before the store opened, answered once it has.
+    pending: Vec<String>,
+    pool: Option<sqlite_wasm_vfs::sahpool::OpfsSAHPoolUtil>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(value: &Value) {
+    let _ = scope().post_message(&JsValue::from_str(&value.to_string()));
+}
+
+fn status(state: &str, storage: Option<&str>, notice: Option<String>) {
+    post(&json!({"status": {"state": state, "storage": storage, "notice": notice}}));
+}
+
+fn answer(text: &str) {
+    let parsed: Result<Value, _> = serde_json::from_str(text);
+    let Ok(msg) = parsed else {
+        return post(
+            &json!({"id": null, "error": {"error_code": "BAD_REQUEST", "message": "malformed message"}}),
+        );
+    };
+    let id = msg.get("id").cloned().unwrap_or(Value::Null);
+    let method = msg
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or("GET")
+        .to_string();
+    let endpoint = msg
+        .get("endpoint")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let body = msg.get("body").cloned().unwrap_or_else(|| json!({}));
+    let result = STATE.with(|s| match s.borrow_mut().store.as_mut() {
+        Some(store) => api::call(store, &method, &endpoint, body),
+        None => Err(ApiError::new(
+            api::ErrorCode::InvalidState,
+            "the store is not open in this tab",
+        )),
+    });
+    match result {
+        Ok(v) => post(&json!({"id": id, "ok": v})),
+        Err(e) => post(&json!({"id": id, "error": e})),
+    }
+}
+
+fn on_message(text: String) {
+    if let Ok(v) = serde_json::from_str::<Value>(&text) {
+        if v.get("control").and_then(Value::as_str) == Some("takeover") {
+            wasm_bindgen_futures::spawn_local(acquire(true));
+            return;
+        }
+    }
+    let open = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.store.is_none() {
+            s.pending.push(text.clone());
+            false
+        } else {
+            true
+        }
+    });
+    if open {
+        answer(&text);
+    }
+}
+
+/// Opens the database on OPFS (sahpool); where OPFS is missing, in memory with a notice.
+async fn open_store() -> Result<&'static str, String> {
+    let pool_result = sqlite_wasm_vfs::sahpool::install::<sqlite_wasm_rs::WasmOsCallback>(
+        &sqlite_wasm_vfs::sahpool::OpfsSAHPoolCfg::default(),
+        true,
+    )
+    .await;
+    let (store, storage) = match pool_result {
+        Ok(pool) => {
+            if pool.is_paused() {
+                pool.resume()
+                    .await
+                    .map_err(|e| format!("cannot resume OPFS storage: {e}"))?;
+            }
+            STATE.with(|s| s.borrow_mut().pool = Some(pool));
+            let conn = rusqlite::Connection::open(DB_PATH).map_err(|e| e.to_string())?;
+            (Store::from_connection(conn).map_err(|e| e.message)?, "opfs")
+        }
+        Err(_) => (Store::open_in_memory().map_err(|e| e.message)?, "memory"),
+    };
+    let pending = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.store = Some(store);
+        std::mem::take(&mut s.pending)
+    });
+    for text in pending {
+        answer(&text);
+    }
+    Ok(storage)
+}
+
+/// Asks for the store's Web Lock (`steal` takes it from another tab) and opens the store once held.
+async fn acquire(steal: bool) {
+    let (tx, rx) = futures_channel::oneshot::channel::<bool>();
+    let tx = Rc::new(RefCell::new(Some(tx)));
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        let held = !lock.is_null();
+        if let Some(tx) = tx.borrow_mut().take() {
+            let _ = tx.send(held);
+        }
+        if held {
+            // Hold the lock for the life of the worker: a promise that never settles.
+            Promise::new(&mut |_, _| {}).into()
+        } else {
+            Promise::resolve(&JsValue::NULL).into()
+        }
+    });
+    let locks = Reflect::get(&scope().navigator(), &"locks".into())
+        .ok()
+        .filter(|l| !l.is_undefined());
+    let Some(locks) = locks else {
+        // No Web Locks: nothing can coordinate tabs, so open and say so.
+        return report_open(
+            open_store().await,
+            Some("This browser cannot coordinate tabs (no Web Locks).".into()),
+        );
+    };
+    let options = Object::new();
+    let key = if steal { "steal" } else { "ifAvailable" };
+    let _ = Reflect::set(&options, &key.into(), &JsValue::TRUE);
+    let request: Function = match Reflect::get(&locks, &"request".into()).and_then(|f| f.dyn_into())
+    {
+        Ok(f) => f,
+        Err(_) => return report_open(open_store().await, None),
+    };
+    let held_until = match request.call3(&locks, &LOCK_NAME.into(), &options, &callback) {
+        Ok(p) => p.unchecked_into::<Promise>(),
+        Err(_) => return report_open(open_store().await, None),
+    };
+    // When another tab steals the lock, this promise rejects: close the store here.
+    let on_stolen = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+        release();
+        status(
+            "taken-over",
+            None,
+            Some("Another tab took over the Flowbook store.".into()),
+        );
+    });
+    let _ = held_until.catch(&on_stolen);
+    on_stolen.forget();
+    if !rx.await.unwrap_or(false) {
+        return status(
+            "locked",
+            None,
+            Some("Flowbook is open in another tab, which holds the store.".into()),
+        );
+    }
+    // A stolen store is released by the other worker asynchronously: retry opening for a while.
+    let mut last_error = String::new();
+    for _ in 0..(if steal { 25 } else { 1 }) {
+        match open_store().await {
+            Ok(storage) => return report_open(Ok(storage), None),
+            Err(e) => last_error = e,
+        }
+        sleep_ms(200).await;
+    }
+    status(
+        "failed",
+        None,
+        Some(format!("The store could not open: {last_error}")),
+    );
+}
+
+fn report_open(result: Result<&'static str, String>, notice: Option<String>) {
+    match result {
+        Ok("memory") => status(
+            "ready",
+            Some("memory"),
+            Some("This browser has no OPFS storage: your work lives in memory and is lost on reload. Export it to keep it.".into()),
+        ),
+        Ok(storage) => status("ready", Some(storage), notice),
+        Err(e) => status("failed", None, Some(format!("The store could not open: {e}"))),
+    }
+}
+
+fn release() {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.store = None;
+        if let Some(pool) = s.pool.take() {
+            let _ = pool.pause();
+        }
+    });
+}
+
+async fn sleep_ms(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The worker's entry point.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
+        if let Some(text) = e.data().as_string() {
+            on_message(text);
+        }
+    });
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    wasm_bindgen_futures::spawn_local(acquire(false));
+}
