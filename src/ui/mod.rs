@@ -10,7 +10,18 @@ use serde_json::{json, Value};
 
 pub fn mount() {
     console_error_panic_hook::set_once();
+    register_service_worker();
     leptos::mount::mount_to_body(App);
+}
+
+/// The service worker (dist/sw.js, made by scripts/postbuild.mjs) lets the page open offline.
+/// Its URL is relative, so it works, and is scoped, under any sub-path.
+fn register_service_worker() {
+    if let Some(window) = web_sys::window() {
+        let container = window.navigator().service_worker();
+        // Rejections (e.g. a file:// page) are harmless: the app runs without offline support.
+        let _ = container.register("./sw.js");
+    }
 }
 
 #[component]
