@@ -20,7 +20,7 @@ impl KeyValue {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Experiment {
     pub experiment_id: String,
     pub name: String,
@@ -30,11 +30,11 @@ pub struct Experiment {
     pub last_update_time: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<i64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<KeyValue>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
     pub run_id: String,
     pub run_uuid: String,
@@ -42,8 +42,9 @@ pub struct RunInfo {
     pub experiment_id: String,
     pub user_id: String,
     pub status: String,
+    #[serde(default)]
     pub start_time: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
     pub artifact_uri: String,
     pub lifecycle_stage: String,
@@ -63,7 +64,8 @@ pub struct Metric {
     pub step: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunData {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<Metric>,
@@ -104,7 +106,8 @@ pub struct ModelOutput {
     pub step: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunInputs {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dataset_inputs: Vec<DatasetInput>,
@@ -112,17 +115,21 @@ pub struct RunInputs {
     pub model_inputs: Vec<ModelInput>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunOutputs {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub model_outputs: Vec<ModelOutput>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     pub info: RunInfo,
+    #[serde(default)]
     pub data: RunData,
+    #[serde(default)]
     pub inputs: RunInputs,
+    #[serde(default)]
     pub outputs: RunOutputs,
 }
 

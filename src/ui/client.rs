@@ -27,10 +27,23 @@ pub enum StoreStatus {
 
 type Reply = oneshot::Sender<Result<Value, ApiError>>;
 
+/// A raw answer (artifact bytes) from the worker.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+enum Pending {
+    Json(Reply),
+    Raw(oneshot::Sender<RawResponse>),
+}
+
 struct Connection {
     worker: Worker,
     next_id: u64,
-    waiting: HashMap<u64, Reply>,
+    waiting: HashMap<u64, Pending>,
     /// Messages written before the worker could listen (its wasm loads asynchronously and a
     /// message posted before then is lost); sent when it first reports its status.
     outbox: Option<Vec<String>>,
@@ -77,6 +90,27 @@ fn error_from(v: &Value) -> ApiError {
     )
 }
 
+fn on_raw(data: &JsValue) {
+    let get = |k: &str| js_sys::Reflect::get(data, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    let Some(id) = get("id").as_f64() else { return };
+    let pending = CONNECTION.with(|c| {
+        c.borrow_mut()
+            .as_mut()
+            .and_then(|c| c.waiting.remove(&(id as u64)))
+    });
+    if let Some(Pending::Raw(reply)) = pending {
+        let bytes = get("bytes")
+            .dyn_into::<js_sys::Uint8Array>()
+            .map(|a| a.to_vec())
+            .unwrap_or_default();
+        let _ = reply.send(RawResponse {
+            status: get("status").as_f64().unwrap_or(500.0) as u16,
+            content_type: get("content_type").as_string().unwrap_or_default(),
+            bytes,
+        });
+    }
+}
+
 fn on_message(client: Client, text: &str) {
     let Ok(msg) = serde_json::from_str::<Value>(text) else {
         return;
@@ -113,7 +147,7 @@ fn on_message(client: Client, text: &str) {
         return;
     };
     let reply = CONNECTION.with(|c| c.borrow_mut().as_mut().and_then(|c| c.waiting.remove(&id)));
-    if let Some(reply) = reply {
+    if let Some(Pending::Json(reply)) = reply {
         let result = match msg.get("error") {
             Some(e) => Err(error_from(e)),
             None => Ok(msg.get("ok").cloned().unwrap_or(Value::Null)),
@@ -131,11 +165,13 @@ impl Client {
         };
         match Worker::new("./flowbook-worker_loader.js") {
             Ok(worker) => {
-                let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                    if let Some(text) = e.data().as_string() {
-                        on_message(client, &text);
-                    }
-                });
+                let handler =
+                    Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                        match e.data().as_string() {
+                            Some(text) => on_message(client, &text),
+                            None => on_raw(&e.data()),
+                        }
+                    });
                 worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
                 handler.forget();
                 let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
@@ -172,7 +208,7 @@ impl Client {
             let conn = c.as_mut()?;
             let id = conn.next_id;
             conn.next_id += 1;
-            conn.waiting.insert(id, tx);
+            conn.waiting.insert(id, Pending::Json(tx));
             conn.send(
                 json!({"id": id, "method": method, "endpoint": endpoint, "body": body}).to_string(),
             );
@@ -183,6 +219,39 @@ impl Client {
         }
         rx.await
             .unwrap_or_else(|_| Err(ApiError::internal("the engine worker stopped")))
+    }
+
+    /// A raw request through MLflow's HTTP routes (e.g. the artifact proxy), answered with bytes.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        query: Value,
+    ) -> Result<RawResponse, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        let sent = CONNECTION.with(|c| {
+            let mut c = c.borrow_mut();
+            let conn = c.as_mut()?;
+            let id = conn.next_id;
+            conn.next_id += 1;
+            conn.waiting.insert(id, Pending::Raw(tx));
+            conn.send(
+                json!({"id": id, "raw": {"method": method, "path": path, "query": query}})
+                    .to_string(),
+            );
+            Some(())
+        });
+        if sent.is_none() {
+            return Err(ApiError::internal("the engine worker is not running"));
+        }
+        let response = rx
+            .await
+            .map_err(|_| ApiError::internal("the engine worker stopped"))?;
+        if response.status >= 400 {
+            let v: Value = serde_json::from_slice(&response.bytes).unwrap_or(Value::Null);
+            return Err(error_from(&v));
+        }
+        Ok(response)
     }
 
     /// A call that changes the store: views showing store data re-read after it succeeds.

@@ -1,12 +1,50 @@
 //! The Leptos app: a thin reactive client of the engine's API (MLflow REST shapes), which runs in
 //! a Web Worker (`crate::worker`) over SQLite on OPFS. Views read through [`client::Client`].
 
+mod charts;
 pub mod client;
+mod compare;
+mod experiments;
+mod markdown;
+pub mod router;
+mod run;
+mod runs;
 
-use crate::tracking::Experiment;
 use client::{Client, StoreStatus};
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use router::Route;
+
+/// A metric as MLflow's UI shows it: up to 6 significant decimals, NaN and infinities spelled out.
+pub fn fmt_metric(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() || v.abs() >= 1e300 {
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else if v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Epoch milliseconds as local date and time.
+pub fn fmt_time(ms: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds()
+    )
+}
 
 pub fn mount() {
     console_error_panic_hook::set_once();
@@ -28,15 +66,29 @@ fn register_service_worker() {
 fn App() -> impl IntoView {
     let client = Client::start();
     provide_context(client);
+    let route = router::provide_route();
     view! {
+        <a class="skip" href="#content">"Skip to content"</a>
         <header class="topbar">
             <h1>"Flowbook"</h1>
             <p class="tagline">"MLflow in a browser tab"</p>
+            <nav aria-label="Main">
+                <a href=Route::Experiments.href() aria-current=move || matches!(route.get(), Route::Experiments).then_some("page")>"Experiments"</a>
+            </nav>
             <StoreBadge/>
         </header>
-        <main>
+        <main id="content">
             <StoreNotice/>
-            <Experiments/>
+            {move || match route.get() {
+                Route::Experiments => view! { <experiments::ExperimentsPage/> }.into_any(),
+                Route::Runs { experiment_id } => view! { <runs::RunsPage experiment_id/> }.into_any(),
+                Route::Run { experiment_id, run_id } => view! { <run::RunPage experiment_id run_id/> }.into_any(),
+                Route::Compare { experiment_id, run_ids } => view! { <compare::ComparePage experiment_id run_ids/> }.into_any(),
+                Route::NotFound(path) => view! {
+                    <section class="panel"><h2>"Not found"</h2><p>"No page at "<code>{path}</code>"."</p>
+                    <p><a href=Route::Experiments.href()>"Back to the experiments"</a></p></section>
+                }.into_any(),
+            }}
         </main>
     }
 }
@@ -82,93 +134,5 @@ fn StoreNotice() -> impl IntoView {
         .into_any(),
         StoreStatus::Failed(n) => view! { <p class="error" role="alert">{n}</p> }.into_any(),
         _ => ().into_any(),
-    }
-}
-
-fn experiments_from(v: &Value) -> Vec<Experiment> {
-    let list = v
-        .get("experiments")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    list.into_iter()
-        .filter_map(|e| {
-            Some(Experiment {
-                experiment_id: e.get("experiment_id")?.as_str()?.to_string(),
-                name: e.get("name")?.as_str()?.to_string(),
-                artifact_location: e
-                    .get("artifact_location")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                lifecycle_stage: e
-                    .get("lifecycle_stage")
-                    .and_then(Value::as_str)
-                    .unwrap_or("active")
-                    .to_string(),
-                last_update_time: e.get("last_update_time").and_then(Value::as_i64),
-                creation_time: e.get("creation_time").and_then(Value::as_i64),
-                tags: Vec::new(),
-            })
-        })
-        .collect()
-}
-
-#[component]
-fn Experiments() -> impl IntoView {
-    let client = expect_context::<Client>();
-    let (name, set_name) = signal(String::new());
-    let (error, set_error) = signal(None::<String>);
-    let experiments = LocalResource::new(move || {
-        client.revision.get();
-        async move {
-            client
-                .call(
-                    "POST",
-                    "experiments/search",
-                    json!({"view_type": "ALL", "order_by": ["experiment_id"]}),
-                )
-                .await
-                .map(|v| experiments_from(&v))
-        }
-    });
-    let create = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let body = json!({"name": name.get_untracked()});
-        leptos::task::spawn_local(async move {
-            match client.write("POST", "experiments/create", body).await {
-                Ok(_) => {
-                    set_error.set(None);
-                    set_name.set(String::new());
-                }
-                Err(e) => set_error.set(Some(e.to_string())),
-            }
-        });
-    };
-    view! {
-        <section class="panel" aria-labelledby="experiments-heading">
-            <h2 id="experiments-heading">"Experiments"</h2>
-            <form class="inline-form" on:submit=create>
-                <label for="new-experiment">"New experiment"</label>
-                <input id="new-experiment" type="text" placeholder="nyc-taxi-experiment"
-                    prop:value=name on:input=move |ev| set_name.set(event_target_value(&ev))/>
-                <button type="submit">"Create"</button>
-            </form>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            {move || match experiments.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Ok(list)) => view! {
-                    <table class="grid">
-                        <thead><tr><th scope="col">"ID"</th><th scope="col">"Name"</th><th scope="col">"Stage"</th></tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|e| view! {
-                                <tr><td>{e.experiment_id}</td><td>{e.name}</td><td>{e.lifecycle_stage}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-            }}
-        </section>
     }
 }

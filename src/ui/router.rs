@@ -1,0 +1,98 @@
+//! Hash routes (`#/experiments/1/runs/<id>`, as MLflow's own UI uses): deep links that work on any
+//! static host and under any sub-path, with no server rewrite rules.
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Route {
+    Experiments,
+    Runs {
+        experiment_id: String,
+    },
+    Run {
+        experiment_id: String,
+        run_id: String,
+    },
+    Compare {
+        experiment_id: String,
+        run_ids: Vec<String>,
+    },
+    NotFound(String),
+}
+
+impl Route {
+    pub fn parse(hash: &str) -> Route {
+        let path = hash.trim_start_matches('#').trim_start_matches('/');
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        match parts.as_slice() {
+            [] | ["experiments"] => Route::Experiments,
+            ["experiments", id] => Route::Runs {
+                experiment_id: id.to_string(),
+            },
+            ["experiments", id, "runs", run] => Route::Run {
+                experiment_id: id.to_string(),
+                run_id: run.to_string(),
+            },
+            ["experiments", id, "compare"] => Route::Compare {
+                experiment_id: id.to_string(),
+                run_ids: query
+                    .split('&')
+                    .filter_map(|kv| kv.strip_prefix("runs="))
+                    .flat_map(|v| v.split(','))
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            },
+            _ => Route::NotFound(path.to_string()),
+        }
+    }
+
+    pub fn href(&self) -> String {
+        match self {
+            Route::Experiments => "#/experiments".into(),
+            Route::Runs { experiment_id } => format!("#/experiments/{experiment_id}"),
+            Route::Run {
+                experiment_id,
+                run_id,
+            } => format!("#/experiments/{experiment_id}/runs/{run_id}"),
+            Route::Compare {
+                experiment_id,
+                run_ids,
+            } => {
+                format!(
+                    "#/experiments/{experiment_id}/compare?runs={}",
+                    run_ids.join(",")
+                )
+            }
+            Route::NotFound(p) => format!("#/{p}"),
+        }
+    }
+}
+
+fn current_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// The current route as a signal, kept in step with `location.hash`.
+pub fn provide_route() -> ReadSignal<Route> {
+    let (route, set_route) = signal(Route::parse(&current_hash()));
+    let on_change =
+        Closure::<dyn FnMut()>::new(move || set_route.set(Route::parse(&current_hash())));
+    if let Some(w) = web_sys::window() {
+        w.set_onhashchange(Some(on_change.as_ref().unchecked_ref()));
+    }
+    on_change.forget();
+    provide_context(route);
+    route
+}
+
+pub fn navigate(route: &Route) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_hash(&route.href());
+    }
+}

@@ -1,0 +1,278 @@
+//! The runs table of one experiment: MLflow's filter box (errors inline), param/metric/tag columns
+//! the user picks, sort by any column (MLflow's `order_by`), selection, delete/restore, compare.
+//! Rows are virtualized: only the rows in view are in the DOM, so 10,000 runs stay fast.
+
+use super::client::Client;
+use super::router::{navigate, Route};
+use super::{fmt_metric, fmt_time};
+use crate::tracking::{Experiment, Run};
+use leptos::prelude::*;
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashSet};
+
+const ROW_HEIGHT: f64 = 34.0;
+const VIEWPORT_ROWS: usize = 16;
+/// MLflow's largest page; the table holds every matching run.
+const MAX_RESULTS: i64 = 50_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Metric(String),
+    Param(String),
+    Tag(String),
+}
+
+impl Column {
+    fn label(&self) -> String {
+        match self {
+            Column::Metric(k) | Column::Param(k) | Column::Tag(k) => k.clone(),
+        }
+    }
+    fn order_key(&self) -> String {
+        match self {
+            Column::Metric(k) => format!("metrics.`{k}`"),
+            Column::Param(k) => format!("params.`{k}`"),
+            Column::Tag(k) => format!("tags.`{k}`"),
+        }
+    }
+    fn value(&self, run: &Run) -> String {
+        match self {
+            Column::Metric(k) => run.metric(k).map(fmt_metric).unwrap_or_default(),
+            Column::Param(k) => run.param(k).unwrap_or_default().to_string(),
+            Column::Tag(k) => run.tag(k).unwrap_or_default().to_string(),
+        }
+    }
+}
+
+#[component]
+pub fn RunsPage(experiment_id: String) -> impl IntoView {
+    let client = expect_context::<Client>();
+    let (filter, set_filter) = signal(String::new());
+    let (draft, set_draft) = signal(String::new());
+    let (order, set_order) = signal(vec!["attributes.start_time DESC".to_string()]);
+    let (view_type, set_view_type) = signal("ACTIVE_ONLY".to_string());
+    let (selected, set_selected) = signal(HashSet::<String>::new());
+    let (columns, set_columns) = signal(Vec::<Column>::new());
+    let (scroll_top, set_scroll_top) = signal(0.0f64);
+    let (action_error, set_action_error) = signal(None::<String>);
+    let exp_id = experiment_id.clone();
+    let experiment = LocalResource::new(move || {
+        let id = exp_id.clone();
+        async move {
+            client
+                .call("GET", "experiments/get", json!({"experiment_id": id}))
+                .await
+                .map(|v| serde_json::from_value::<Experiment>(v["experiment"].clone()).ok())
+        }
+    });
+    let exp_id = experiment_id.clone();
+    let runs = LocalResource::new(move || {
+        client.revision.get();
+        let body = json!({
+            "experiment_ids": [exp_id.clone()],
+            "filter": filter.get(),
+            "order_by": order.get(),
+            "run_view_type": view_type.get(),
+            "max_results": MAX_RESULTS,
+        });
+        async move {
+            client.call("POST", "runs/search", body).await.map(|v| {
+                serde_json::from_value::<Vec<Run>>(
+                    v.get("runs").cloned().unwrap_or(Value::Array(vec![])),
+                )
+                .unwrap_or_default()
+            })
+        }
+    });
+    // The keys the runs carry, offered as columns; the first metrics are shown by default.
+    let keys = Memo::new(move |_| {
+        let mut metrics = BTreeSet::new();
+        let mut params = BTreeSet::new();
+        let mut tags = BTreeSet::new();
+        if let Some(Ok(list)) = runs.get() {
+            for r in &list {
+                metrics.extend(r.data.metrics.iter().map(|m| m.key.clone()));
+                params.extend(r.data.params.iter().map(|p| p.key.clone()));
+                tags.extend(
+                    r.data
+                        .tags
+                        .iter()
+                        .filter(|t| !t.key.starts_with("mlflow."))
+                        .map(|t| t.key.clone()),
+                );
+            }
+        }
+        (metrics, params, tags)
+    });
+    Effect::new(move |_| {
+        let (metrics, params, _) = keys.get();
+        if columns.get_untracked().is_empty() && (!metrics.is_empty() || !params.is_empty()) {
+            let mut cols: Vec<Column> = metrics
+                .iter()
+                .take(4)
+                .cloned()
+                .map(Column::Metric)
+                .collect();
+            cols.extend(params.iter().take(4).cloned().map(Column::Param));
+            set_columns.set(cols);
+        }
+    });
+    let toggle_column = move |c: Column| {
+        set_columns.update(|cols| match cols.iter().position(|x| *x == c) {
+            Some(i) => {
+                cols.remove(i);
+            }
+            None => cols.push(c),
+        })
+    };
+    let sort_by = move |key: String| {
+        set_order.update(|o| {
+            let desc = format!("{key} DESC");
+            let asc = format!("{key} ASC");
+            *o = vec![if o.first() == Some(&desc) { asc } else { desc }];
+        })
+    };
+    let sort_mark = move |key: String| {
+        let o = order.get();
+        if o.first() == Some(&format!("{key} DESC")) {
+            " ▼"
+        } else if o.first() == Some(&format!("{key} ASC")) {
+            " ▲"
+        } else {
+            ""
+        }
+    };
+    let lifecycle = move |endpoint: &'static str| {
+        let ids: Vec<String> = selected.get_untracked().into_iter().collect();
+        leptos::task::spawn_local(async move {
+            for id in ids {
+                if let Err(e) = client.write("POST", endpoint, json!({"run_id": id})).await {
+                    set_action_error.set(Some(e.to_string()));
+                    return;
+                }
+            }
+            set_action_error.set(None);
+            set_selected.set(HashSet::new());
+        });
+    };
+    let exp_for_compare = experiment_id.clone();
+    let compare = move |_| {
+        let ids: Vec<String> = selected.get_untracked().into_iter().collect();
+        navigate(&Route::Compare {
+            experiment_id: exp_for_compare.clone(),
+            run_ids: ids,
+        });
+    };
+    let exp_for_rows = experiment_id.clone();
+    view! {
+        <section class="panel" aria-labelledby="runs-heading">
+            <p class="crumbs"><a href=Route::Experiments.href()>"Experiments"</a>" / "</p>
+            <h2 id="runs-heading">{move || match experiment.get() {
+                Some(Ok(Some(e))) => format!("{} — runs", e.name),
+                _ => "Runs".to_string(),
+            }}</h2>
+            <form class="filter" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); set_filter.set(draft.get_untracked()); }>
+                <label for="run-filter">"Filter"</label>
+                <input id="run-filter" type="text" class="filter-input" spellcheck="false"
+                    placeholder="metrics.rmse < 0.5 and params.alpha = '0.1' and tags.model LIKE 'xg%'"
+                    prop:value=draft on:input=move |ev| set_draft.set(event_target_value(&ev))/>
+                <button type="submit">"Search"</button>
+                <label for="view-type" class="sr-only">"Lifecycle"</label>
+                <select id="view-type" on:change=move |ev| set_view_type.set(event_target_value(&ev))>
+                    <option value="ACTIVE_ONLY">"Active"</option>
+                    <option value="DELETED_ONLY">"Deleted"</option>
+                    <option value="ALL">"All"</option>
+                </select>
+            </form>
+            <details class="columns">
+                <summary>"Columns"</summary>
+                {move || {
+                    let (metrics, params, tags) = keys.get();
+                    let group = move |title: &'static str, items: Vec<Column>| view! {
+                        <fieldset><legend>{title}</legend>
+                            {items.into_iter().map(|c| {
+                                let c2 = c.clone();
+                                let c3 = c.clone();
+                                view! { <label class="check"><input type="checkbox"
+                                    prop:checked=move || columns.get().contains(&c2)
+                                    on:change=move |_| toggle_column(c3.clone())/>{c.label()}</label> }
+                            }).collect_view()}
+                        </fieldset>
+                    };
+                    view! {
+                        {group("Metrics", metrics.into_iter().map(Column::Metric).collect())}
+                        {group("Parameters", params.into_iter().map(Column::Param).collect())}
+                        {group("Tags", tags.into_iter().map(Column::Tag).collect())}
+                    }
+                }}
+            </details>
+            <div class="toolbar">
+                <button class="secondary" disabled=move || selected.get().len() < 2 on:click=compare>"Compare"</button>
+                <button class="secondary danger" disabled=move || selected.get().is_empty() on:click=move |_| lifecycle("runs/delete")>"Delete"</button>
+                <button class="secondary" disabled=move || selected.get().is_empty() on:click=move |_| lifecycle("runs/restore")>"Restore"</button>
+                <span class="muted">{move || format!("{} selected", selected.get().len())}</span>
+            </div>
+            {move || action_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || match runs.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error filter-error" role="alert">{e.to_string()}</p> }.into_any(),
+                Some(Ok(list)) => {
+                    let total = list.len();
+                    let list = StoredValue::new(list);
+                    let exp_id = exp_for_rows.clone();
+                    view! {
+                        <p class="muted" aria-live="polite">{format!("{total} runs")}</p>
+                        <div class="table-scroll" role="region" aria-label="Runs" tabindex="0"
+                            on:scroll=move |ev| set_scroll_top.set(event_target::<web_sys::HtmlElement>(&ev).scroll_top() as f64)>
+                            <table class="grid runs" aria-rowcount=total + 1>
+                                <thead><tr>
+                                    <th scope="col"><span class="sr-only">"Select"</span></th>
+                                    <th scope="col"><button class="sort" on:click=move |_| sort_by("attributes.run_name".into())>"Run name"{move || sort_mark("attributes.run_name".into())}</button></th>
+                                    <th scope="col"><button class="sort" on:click=move |_| sort_by("attributes.start_time".into())>"Created"{move || sort_mark("attributes.start_time".into())}</button></th>
+                                    <th scope="col">"Status"</th>
+                                    {move || columns.get().into_iter().map(|c| {
+                                        let key = c.order_key();
+                                        let key2 = key.clone();
+                                        let kind = match c { Column::Metric(_) => "metric", Column::Param(_) => "param", Column::Tag(_) => "tag" };
+                                        view! { <th scope="col" class=kind><button class="sort" on:click=move |_| sort_by(key.clone())>{c.label()}{move || sort_mark(key2.clone())}</button></th> }
+                                    }).collect_view()}
+                                </tr></thead>
+                                <tbody>
+                                    {move || {
+                                        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(4);
+                                        let last = (first + VIEWPORT_ROWS + 8).min(total);
+                                        let cols = columns.get();
+                                        let span = 4 + cols.len();
+                                        let exp_id = exp_id.clone();
+                                        let rows = list.with_value(|l| l[first.min(total)..last].to_vec());
+                                        view! {
+                                            <tr class="spacer" style:height=format!("{}px", first as f64 * ROW_HEIGHT)><td colspan=span></td></tr>
+                                            {rows.into_iter().enumerate().map(|(i, run)| {
+                                                let id = run.info.run_id.clone();
+                                                let (id_check, id_toggle) = (id.clone(), id.clone());
+                                                let href = Route::Run { experiment_id: exp_id.clone(), run_id: id.clone() }.href();
+                                                let cells = cols.iter().map(|c| view! { <td>{c.value(&run)}</td> }).collect_view();
+                                                view! {
+                                                    <tr aria-rowindex=first + i + 2 class:deleted=run.info.lifecycle_stage == "deleted">
+                                                        <td><input type="checkbox" aria-label=format!("Select {}", run.info.run_name)
+                                                            prop:checked=move || selected.get().contains(&id_check)
+                                                            on:change=move |_| set_selected.update(|s| { if !s.remove(&id_toggle) { s.insert(id_toggle.clone()); } })/></td>
+                                                        <td><a href=href>{run.info.run_name.clone()}</a></td>
+                                                        <td>{fmt_time(run.info.start_time)}</td>
+                                                        <td>{run.info.status.clone()}</td>
+                                                        {cells}
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                            <tr class="spacer" style:height=format!("{}px", (total - last) as f64 * ROW_HEIGHT)><td colspan=span></td></tr>
+                                        }
+                                    }}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}
