@@ -41,9 +41,7 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 fn backend(canvas: &NodeRef<Canvas>) -> Option<CanvasBackend> {
-    canvas
-        .get()
-        .and_then(CanvasBackend::with_canvas_object)
+    canvas.get().and_then(CanvasBackend::with_canvas_object)
 }
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
