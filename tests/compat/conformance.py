@@ -28,6 +28,10 @@ class Transcript:
         """An error message without what only one server can say: its own address, and the SQL
         statement (with timestamps) that MLflow's SQLAlchemy store appends after ' Error: ('."""
         text = text.replace(self.uri, "<server>")
+        text = re.sub(r"port=\d+", "port=<port>", text)
+        # MLflow prints Python sets, whose order follows the hash seed: compare them sorted.
+        text = re.sub(r"\{('[^']*'(?:, '[^']*')*)\}",
+                      lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", text)
         return text.split(" Error: (sqlite3.")[0]
 
     def alias(self, text: str) -> str:
