@@ -6,6 +6,7 @@ pub mod client;
 mod compare;
 mod experiments;
 mod markdown;
+mod models;
 pub mod router;
 mod run;
 mod runs;
@@ -73,7 +74,8 @@ fn App() -> impl IntoView {
             <h1>"Flowbook"</h1>
             <p class="tagline">"MLflow in a browser tab"</p>
             <nav aria-label="Main">
-                <a href=Route::Experiments.href() aria-current=move || matches!(route.get(), Route::Experiments).then_some("page")>"Experiments"</a>
+                <a href=Route::Experiments.href() aria-current=move || matches!(route.get(), Route::Experiments | Route::Runs { .. } | Route::Run { .. } | Route::Compare { .. }).then_some("page")>"Experiments"</a>
+                <a href=Route::Models.href() aria-current=move || matches!(route.get(), Route::Models | Route::Model { .. }).then_some("page")>"Models"</a>
             </nav>
             <StoreBadge/>
         </header>
@@ -84,6 +86,8 @@ fn App() -> impl IntoView {
                 Route::Runs { experiment_id } => view! { <runs::RunsPage experiment_id/> }.into_any(),
                 Route::Run { experiment_id, run_id } => view! { <run::RunPage experiment_id run_id/> }.into_any(),
                 Route::Compare { experiment_id, run_ids } => view! { <compare::ComparePage experiment_id run_ids/> }.into_any(),
+                Route::Models => view! { <models::ModelsPage/> }.into_any(),
+                Route::Model { name } => view! { <models::ModelPage name/> }.into_any(),
                 Route::NotFound(path) => view! {
                     <section class="panel"><h2>"Not found"</h2><p>"No page at "<code>{path}</code>"."</p>
                     <p><a href=Route::Experiments.href()>"Back to the experiments"</a></p></section>

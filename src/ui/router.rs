@@ -19,6 +19,10 @@ pub enum Route {
         experiment_id: String,
         run_ids: Vec<String>,
     },
+    Models,
+    Model {
+        name: String,
+    },
     NotFound(String),
 }
 
@@ -46,6 +50,10 @@ impl Route {
                     .map(str::to_string)
                     .collect(),
             },
+            ["models"] => Route::Models,
+            ["models", name] => Route::Model {
+                name: crate::api::percent_decode(name),
+            },
             _ => Route::NotFound(path.to_string()),
         }
     }
@@ -67,9 +75,23 @@ impl Route {
                     run_ids.join(",")
                 )
             }
+            Route::Models => "#/models".into(),
+            Route::Model { name } => format!("#/models/{}", encode(name)),
             Route::NotFound(p) => format!("#/{p}"),
         }
     }
+}
+
+/// Percent-encodes what cannot stand in a hash path segment.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn current_hash() -> String {

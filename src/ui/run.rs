@@ -137,7 +137,8 @@ fn RunDetails(run: Run, experiment_id: String, children: Vec<Run>) -> impl IntoV
         })}
         {(!outputs.is_empty()).then(|| view! {
             <h3>"Models"</h3>
-            <ul class="plain">{outputs.into_iter().map(|o| view! { <li><code>{format!("models:/{}", o.model_id)}</code></li> }).collect_view()}</ul>
+            <ul class="plain">{outputs.iter().map(|o| view! { <li><code>{format!("models:/{}", o.model_id)}</code></li> }).collect_view()}</ul>
+            <super::models::RegisterModel run_id=info.run_id.clone() model_uri=format!("models:/{}", outputs[0].model_id)/>
         })}
         <Artifacts run_id=info.run_id.clone()/>
     }
