@@ -1,0 +1,34 @@
+// Accessibility: axe-core finds no serious or critical violation on the app's pages, in the light
+// and the dark theme, at 1024 px wide.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import AxeBuilder from '@axe-core/playwright';
+import { start } from './harness.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { await env?.close(); });
+
+async function audit(page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+for (const scheme of ['light', 'dark']) {
+  test(`no serious accessibility violations (${scheme} theme)`, async () => {
+    const { page } = env;
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto(env.url);
+    await page.getByText('Saved in this browser').waitFor({ timeout: 30000 });
+    await page.getByRole('cell', { name: 'Default' }).waitFor();
+    assert.deepEqual(await audit(page), []);
+    await page.goto(env.url + '#/models');
+    await page.getByRole('heading', { name: 'Registered models' }).waitFor();
+    assert.deepEqual(await audit(page), []);
+    await page.goto(env.url + '#/experiments/0');
+    await page.getByRole('heading', { name: /runs/ }).waitFor();
+    assert.deepEqual(await audit(page), []);
+  });
+}
