@@ -203,22 +203,36 @@ pub fn ser_metric_value<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error>
 }
 
 pub fn de_metric_value<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum NumOrStr {
-        Num(f64),
-        Str(String),
+    d.deserialize_any(MetricValueVisitor)
+}
+
+/// Reads a double from a JSON number or from proto JSON's strings ("NaN", "Infinity", "1.5").
+/// A visitor rather than an untagged enum: this runs for every logged metric.
+struct MetricValueVisitor;
+
+impl serde::de::Visitor<'_> for MetricValueVisitor {
+    type Value = f64;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a double, or \"NaN\", \"Infinity\", \"-Infinity\"")
     }
-    match NumOrStr::deserialize(d)? {
-        NumOrStr::Num(v) => Ok(v),
-        NumOrStr::Str(s) => match s.as_str() {
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<f64, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<f64, E> {
+        match s {
             "NaN" | "nan" => Ok(f64::NAN),
             "Infinity" | "inf" => Ok(f64::INFINITY),
             "-Infinity" | "-inf" => Ok(f64::NEG_INFINITY),
             other => other
                 .parse::<f64>()
-                .map_err(|_| serde::de::Error::custom(format!("'{other}' is not a valid double"))),
-        },
+                .map_err(|_| E::custom(format!("'{other}' is not a valid double"))),
+        }
     }
 }
 
@@ -228,25 +242,45 @@ pub fn de_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 }
 
 pub fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum IntOrStr {
-        Int(i64),
-        Float(f64),
-        Str(String),
+    d.deserialize_option(OptI64Visitor)
+}
+
+struct OptI64Visitor;
+
+impl<'de> serde::de::Visitor<'de> for OptI64Visitor {
+    type Value = Option<i64>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a 64-bit integer (a number or a string of digits)")
     }
-    match Option::<IntOrStr>::deserialize(d)? {
-        None => Ok(None),
-        Some(IntOrStr::Int(v)) => Ok(Some(v)),
-        Some(IntOrStr::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(Some(f as i64)),
-        Some(IntOrStr::Float(f)) => Err(serde::de::Error::custom(format!(
-            "{f} is not a 64-bit integer"
-        ))),
-        Some(IntOrStr::Str(s)) => s
-            .trim()
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| E::custom(format!("{v} is not a 64-bit integer")))
+    }
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Self::Value, E> {
+        if f.fract() == 0.0 && f.abs() < 9.2e18 {
+            Ok(Some(f as i64))
+        } else {
+            Err(E::custom(format!("{f} is not a 64-bit integer")))
+        }
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        s.trim()
             .parse::<i64>()
             .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a 64-bit integer"))),
+            .map_err(|_| E::custom(format!("'{s}' is not a 64-bit integer")))
     }
 }
 

@@ -511,8 +511,12 @@ impl Store {
         tags: &[KeyValue],
     ) -> ApiResult<()> {
         validate_run_id(run_id)?;
+        // Batches repeat a few keys many times: each distinct key is checked once.
+        let mut checked: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for (i, m) in metrics.iter().enumerate() {
-            validate_metric(&m.key, m.timestamp, &format!("metrics[{i}]"))?;
+            if m.timestamp < 0 || checked.insert(m.key.as_str()) {
+                validate_metric(&m.key, m.timestamp, &format!("metrics[{i}]"))?;
+            }
         }
         for (i, p) in params.iter().enumerate() {
             validate_param(&p.key, &p.value, &format!("params[{i}]"))?;
