@@ -7,7 +7,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
-from conftest import start_flowbook
+from conftest import start_flowbook, start_mlflow
 
 
 def test_a_flowbook_database_reads_back_in_real_mlflow(workdir):
@@ -57,3 +57,12 @@ def test_a_flowbook_database_reads_back_in_real_mlflow(workdir):
         assert got_history == [(m.step, m.value, m.timestamp) for m in histories[rid]]
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     assert len(parents) == 2 and all(len(real.get_metric_history(p.info.run_id, "rmse")) == 20 for p in parents)
+
+    # And a real `mlflow server` opens the same file with no migration.
+    mlflow_server = start_mlflow(workdir)
+    try:
+        over_http = MlflowClient(mlflow_server.uri)
+        assert over_http.get_experiment_by_name("roundtrip").experiment_id == exp_id
+        assert len(over_http.search_runs([exp_id], "metrics.rmse < 1", run_view_type=ViewType.ALL)) == 2
+    finally:
+        mlflow_server.stop()
