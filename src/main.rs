@@ -30,6 +30,34 @@ mod cli {
             #[arg(long, default_value_t = 5000)]
             port: u16,
         },
+        /// Export a store as a bundle real MLflow opens as it is.
+        Export {
+            #[arg(long)]
+            db: PathBuf,
+            /// `mlflow-db`: mlflow.db + mlartifacts/ (for `mlflow server --backend-store-uri sqlite:///mlflow.db
+            /// --artifacts-destination ./mlartifacts`).
+            #[arg(long, value_parser = ["mlflow-db"])]
+            format: String,
+            #[arg(long)]
+            out: PathBuf,
+        },
+    }
+
+    fn export(db: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
+        if !db.exists() {
+            return Err(format!("no store at {}", db.display()));
+        }
+        let store = Store::open(db).map_err(|e| e.to_string())?;
+        let (bytes, summary) =
+            flowbook::bundle::mlflow_db::export(&store).map_err(|e| e.to_string())?;
+        // Written beside the target, then renamed: a failed export never leaves half a zip behind.
+        let partial = out.with_extension("zip.partial");
+        std::fs::write(&partial, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        std::fs::rename(&partial, out)
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        println!("exported {summary} to {}", out.display());
+        Ok(())
     }
 
     pub fn main() -> ExitCode {
@@ -38,6 +66,7 @@ mod cli {
             Command::Server { db, host, port } => Store::open(&db)
                 .map_err(|e| e.to_string())
                 .and_then(|store| flowbook::server::serve(store, &host, port)),
+            Command::Export { db, format: _, out } => export(&db, &out),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,

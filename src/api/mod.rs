@@ -119,7 +119,7 @@ fn request_json(req: &Request) -> ApiResult<Value> {
 pub fn handle(store: &mut Store, req: &Request) -> Response {
     let result = match route(&req.path) {
         Some(Route::Mlflow(endpoint)) => request_json(req)
-            .and_then(|json| tracking::dispatch(store, &req.method, endpoint, json))
+            .and_then(|json| dispatch(store, &req.method, endpoint, json))
             .map(|v| Response::json(200, &v)),
         Some(Route::ArtifactProxy(path)) => tracking::artifact_proxy(store, req, path),
         None => Err(not_found(&req.method, &req.path)),

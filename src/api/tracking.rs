@@ -9,11 +9,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
-fn parse<T: DeserializeOwned>(json: Value) -> ApiResult<T> {
+pub(super) fn parse<T: DeserializeOwned>(json: Value) -> ApiResult<T> {
     serde_json::from_value(json).map_err(|e| ApiError::invalid(format!("Invalid request: {e}")))
 }
 
-fn required<'a>(value: &'a Option<String>, name: &str) -> ApiResult<&'a str> {
+pub(super) fn required<'a>(value: &'a Option<String>, name: &str) -> ApiResult<&'a str> {
     value
         .as_deref()
         .filter(|v| !v.is_empty())
@@ -31,14 +31,14 @@ fn de_view<'de, D: Deserializer<'de>>(d: D) -> Result<ViewType, D::Error> {
 }
 
 /// Adds `next_page_token` only when there is a next page, as MLflow does.
-fn paged(mut body: Value, token: Option<String>) -> Value {
+pub(super) fn paged(mut body: Value, token: Option<String>) -> Value {
     if let (Some(t), Some(map)) = (token, body.as_object_mut()) {
         map.insert("next_page_token".into(), Value::String(t));
     }
     body
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Value> {
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Value> {
     serde_json::to_value(v).map_err(|e| ApiError::internal(e.to_string()))
 }
 
