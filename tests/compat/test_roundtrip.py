@@ -2,12 +2,14 @@
 directly from the database file, with every experiment, run, param, metric history and tag intact."""
 
 import math
+import subprocess
+import zipfile
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
-from conftest import start_flowbook, start_mlflow
+from conftest import flowbook_bin, start_flowbook, start_mlflow
 
 
 def test_a_flowbook_database_reads_back_in_real_mlflow(workdir):
@@ -25,6 +27,8 @@ def test_a_flowbook_database_reads_back_in_real_mlflow(workdir):
                     mlflow.log_metric("rmse", 1.0 / (alpha * 100 + step + 1), step=step, timestamp=1000 + step)
                 mlflow.log_metric("nan_metric", float("nan"))
                 mlflow.set_tags({"developer": "marcus", "mlflow.note.content": "a *note*"})
+                mlflow.log_text(f"alpha={alpha}", "notes/readme.txt")
+                mlflow.log_dict({"alpha": alpha}, "config/params.json")
                 with mlflow.start_run(run_name=f"child-{alpha}", nested=True) as child:
                     mlflow.log_metric("val_rmse", alpha)
             written[run.info.run_id] = alpha
@@ -58,11 +62,25 @@ def test_a_flowbook_database_reads_back_in_real_mlflow(workdir):
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     assert len(parents) == 2 and all(len(real.get_metric_history(p.info.run_id, "rmse")) == 20 for p in parents)
 
-    # And a real `mlflow server` opens the same file with no migration.
-    mlflow_server = start_mlflow(workdir)
+    # Exported as an mlflow.db bundle, a real `mlflow server` opens it with no migration and
+    # serves every artifact from mlartifacts/.
+    bundle = workdir / "bundle.zip"
+    out = subprocess.run([flowbook_bin(), "export", "--db", str(workdir / "mlflow.db"), "--format", "mlflow-db",
+                          "--out", str(bundle)], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("exported ") and "runs" in out.stdout
+    unzipped = workdir / "unzipped"
+    with zipfile.ZipFile(bundle) as z:
+        z.extractall(unzipped)
+    mlflow_server = start_mlflow(unzipped)
     try:
+        mlflow.set_tracking_uri(mlflow_server.uri)
         over_http = MlflowClient(mlflow_server.uri)
         assert over_http.get_experiment_by_name("roundtrip").experiment_id == exp_id
         assert len(over_http.search_runs([exp_id], "metrics.rmse < 1", run_view_type=ViewType.ALL)) == 2
+        for rid, alpha in written.items():
+            if alpha is not None:
+                assert mlflow.artifacts.load_text(f"runs:/{rid}/notes/readme.txt") == f"alpha={alpha}"
+                assert mlflow.artifacts.load_dict(f"runs:/{rid}/config/params.json") == {"alpha": alpha}
+                assert {f.path for f in over_http.list_artifacts(rid)} == {"notes", "config"}
     finally:
         mlflow_server.stop()
