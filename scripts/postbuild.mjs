@@ -18,6 +18,9 @@ const csp = [
   "default-src 'self'",
   `script-src 'self' 'wasm-unsafe-eval' ${hashes.join(' ')}`.trim(),
   "style-src 'self'",
+  // plotters measures chart text with a styled <span> (its web font backend): style attributes
+  // only, never <style> elements or scripts.
+  "style-src-attr 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "connect-src 'self'",
   "worker-src 'self'",

@@ -30,6 +30,13 @@ mod cli {
             #[arg(long, default_value_t = 5000)]
             port: u16,
         },
+        /// Open an mlflow.db bundle (zip of mlflow.db + mlartifacts/) as a new, empty store's content.
+        Import {
+            /// The bundle zip.
+            bundle: PathBuf,
+            #[arg(long)]
+            db: PathBuf,
+        },
         /// Export a store as a bundle real MLflow opens as it is.
         Export {
             #[arg(long)]
@@ -41,6 +48,16 @@ mod cli {
             #[arg(long)]
             out: PathBuf,
         },
+    }
+
+    fn import(bundle: &std::path::Path, db: &std::path::Path) -> Result<(), String> {
+        let bytes =
+            std::fs::read(bundle).map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
+        let mut store = Store::open(db).map_err(|e| e.to_string())?;
+        let summary =
+            flowbook::bundle::mlflow_db::import(&mut store, &bytes).map_err(|e| e.to_string())?;
+        println!("imported {summary} from {}", bundle.display());
+        Ok(())
     }
 
     fn export(db: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
@@ -67,6 +84,7 @@ mod cli {
                 .map_err(|e| e.to_string())
                 .and_then(|store| flowbook::server::serve(store, &host, port)),
             Command::Export { db, format: _, out } => export(&db, &out),
+            Command::Import { bundle, db } => import(&bundle, &db),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,

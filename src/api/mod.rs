@@ -59,6 +59,10 @@ enum Route<'a> {
     Mlflow(&'a str),
     /// `/api/2.0/mlflow-artifacts/artifacts[/<path>]`.
     ArtifactProxy(&'a str),
+    /// `/api/2.0/flowbook/export?format=mlflow-db`: the store as a bundle (Flowbook's own route).
+    Export,
+    /// `POST /api/2.0/flowbook/import` with a bundle zip as the body.
+    Import,
 }
 
 fn route(path: &str) -> Option<Route<'_>> {
@@ -66,6 +70,11 @@ fn route(path: &str) -> Option<Route<'_>> {
         .strip_prefix("/api/")
         .or_else(|| path.strip_prefix("/ajax-api/"))?;
     let (_version, rest) = rest.split_once('/')?;
+    match rest {
+        "flowbook/export" => return Some(Route::Export),
+        "flowbook/import" => return Some(Route::Import),
+        _ => {}
+    }
     if let Some(endpoint) = rest.strip_prefix("mlflow/") {
         return Some(Route::Mlflow(endpoint));
     }
@@ -122,7 +131,15 @@ pub fn handle(store: &mut Store, req: &Request) -> Response {
             .and_then(|json| dispatch(store, &req.method, endpoint, json))
             .map(|v| Response::json(200, &v)),
         Some(Route::ArtifactProxy(path)) => tracking::artifact_proxy(store, req, path),
-        None => Err(not_found(&req.method, &req.path)),
+        Some(Route::Export) => export(store, req),
+        Some(Route::Import) if req.method == "POST" => crate::bundle::mlflow_db::import(store, &req.body).map(|s| {
+            Response::json(
+                200,
+                &serde_json::json!({"experiments": s.experiments, "runs": s.runs,
+                    "registered_models": s.registered_models, "artifacts": s.artifacts, "summary": s.to_string()}),
+            )
+        }),
+        Some(Route::Import) | None => Err(not_found(&req.method, &req.path)),
     };
     result.unwrap_or_else(|e| Response::error(&e))
 }
@@ -138,6 +155,29 @@ fn dispatch(store: &mut Store, method: &str, endpoint: &str, json: Value) -> Api
         registry::dispatch(store, method, endpoint, json)
     } else {
         tracking::dispatch(store, method, endpoint, json)
+    }
+}
+
+fn export(store: &mut Store, req: &Request) -> ApiResult<Response> {
+    let format = req
+        .query
+        .iter()
+        .find(|(k, _)| k == "format")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    match (req.method.as_str(), format) {
+        ("GET", "mlflow-db") => {
+            let (bytes, _) = crate::bundle::mlflow_db::export(store)?;
+            Ok(Response {
+                status: 200,
+                content_type: "application/zip",
+                body: bytes,
+            })
+        }
+        ("GET", other) => Err(ApiError::invalid(format!(
+            "Unknown export format '{other}': expected 'mlflow-db'"
+        ))),
+        (method, _) => Err(not_found(method, &req.path)),
     }
 }
 

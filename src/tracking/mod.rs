@@ -77,6 +77,11 @@ impl Store {
         &self.conn
     }
 
+    /// The connection for whole-database operations (a bundle's backup into this store).
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     fn ensure_schema(&mut self) -> ApiResult<()> {
         let has_alembic: bool = self
             .conn

@@ -228,6 +228,17 @@ impl Client {
         path: &str,
         query: Value,
     ) -> Result<RawResponse, ApiError> {
+        self.raw_with_body(method, path, query, None).await
+    }
+
+    /// A raw request carrying bytes (a bundle to import), sent as a Uint8Array beside its JSON.
+    pub async fn raw_with_body(
+        &self,
+        method: &str,
+        path: &str,
+        query: Value,
+        body: Option<js_sys::Uint8Array>,
+    ) -> Result<RawResponse, ApiError> {
         let (tx, rx) = oneshot::channel();
         let sent = CONNECTION.with(|c| {
             let mut c = c.borrow_mut();
@@ -235,10 +246,17 @@ impl Client {
             let id = conn.next_id;
             conn.next_id += 1;
             conn.waiting.insert(id, Pending::Raw(tx));
-            conn.send(
-                json!({"id": id, "raw": {"method": method, "path": path, "query": query}})
-                    .to_string(),
-            );
+            let text = json!({"id": id, "raw": {"method": method, "path": path, "query": query}})
+                .to_string();
+            match &body {
+                None => conn.send(text),
+                Some(bytes) => {
+                    let message = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&message, &"json".into(), &text.into());
+                    let _ = js_sys::Reflect::set(&message, &"body".into(), bytes);
+                    let _ = conn.worker.post_message(&message);
+                }
+            }
             Some(())
         });
         if sent.is_none() {

@@ -10,6 +10,7 @@ mod models;
 pub mod router;
 mod run;
 mod runs;
+mod transfer;
 
 use client::{Client, StoreStatus};
 use leptos::prelude::*;
@@ -76,6 +77,7 @@ fn App() -> impl IntoView {
             <nav aria-label="Main">
                 <a href=Route::Experiments.href() aria-current=move || matches!(route.get(), Route::Experiments | Route::Runs { .. } | Route::Run { .. } | Route::Compare { .. }).then_some("page")>"Experiments"</a>
                 <a href=Route::Models.href() aria-current=move || matches!(route.get(), Route::Models | Route::Model { .. }).then_some("page")>"Models"</a>
+                <a href=Route::Transfer.href() aria-current=move || matches!(route.get(), Route::Transfer).then_some("page")>"Import / export"</a>
             </nav>
             <StoreBadge/>
         </header>
@@ -87,6 +89,7 @@ fn App() -> impl IntoView {
                 Route::Run { experiment_id, run_id } => view! { <run::RunPage experiment_id run_id/> }.into_any(),
                 Route::Compare { experiment_id, run_ids } => view! { <compare::ComparePage experiment_id run_ids/> }.into_any(),
                 Route::Models => view! { <models::ModelsPage/> }.into_any(),
+                Route::Transfer => view! { <transfer::TransferPage/> }.into_any(),
                 Route::Model { name } => view! { <models::ModelPage name/> }.into_any(),
                 Route::NotFound(path) => view! {
                     <section class="panel"><h2>"Not found"</h2><p>"No page at "<code>{path}</code>"."</p>

@@ -20,6 +20,7 @@ pub enum Route {
         run_ids: Vec<String>,
     },
     Models,
+    Transfer,
     Model {
         name: String,
     },
@@ -51,6 +52,7 @@ impl Route {
                     .collect(),
             },
             ["models"] => Route::Models,
+            ["transfer"] => Route::Transfer,
             ["models", name] => Route::Model {
                 name: crate::api::percent_decode(name),
             },
@@ -76,6 +78,7 @@ impl Route {
                 )
             }
             Route::Models => "#/models".into(),
+            Route::Transfer => "#/transfer".into(),
             Route::Model { name } => format!("#/models/{}", encode(name)),
             Route::NotFound(p) => format!("#/{p}"),
         }

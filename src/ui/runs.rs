@@ -244,9 +244,13 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                                         let cols = columns.get();
                                         let span = 4 + cols.len();
                                         let exp_id = exp_id.clone();
+                                        // Spacer rows stand for the rows out of view, sized by an SVG's height
+                                        // attribute: the CSP forbids style attributes.
+                                        let top_px = (first as f64 * ROW_HEIGHT).to_string();
+                                        let bottom_px = ((total - last) as f64 * ROW_HEIGHT).to_string();
                                         let rows = list.with_value(|l| l[first.min(total)..last].to_vec());
                                         view! {
-                                            <tr class="spacer" style:height=format!("{}px", first as f64 * ROW_HEIGHT)><td colspan=span></td></tr>
+                                            <tr class="spacer"><td colspan={span}><svg class="spacer-fill" width="1" height=top_px aria-hidden="true"></svg></td></tr>
                                             {rows.into_iter().enumerate().map(|(i, run)| {
                                                 let id = run.info.run_id.clone();
                                                 let (id_check, id_toggle) = (id.clone(), id.clone());
@@ -264,7 +268,7 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                                                     </tr>
                                                 }
                                             }).collect_view()}
-                                            <tr class="spacer" style:height=format!("{}px", (total - last) as f64 * ROW_HEIGHT)><td colspan=span></td></tr>
+                                            <tr class="spacer"><td colspan={span}><svg class="spacer-fill" width="1" height=bottom_px aria-hidden="true"></svg></td></tr>
                                         }
                                     }}
                                 </tbody>

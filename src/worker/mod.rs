@@ -45,7 +45,61 @@ fn status(state: &str, storage: Option<&str>, notice: Option<String>) {
     post(&json!({"status": {"state": state, "storage": storage, "notice": notice}}));
 }
 
+/// A raw HTTP-shaped request (artifact downloads, bundles): answered with the bytes as a Uint8Array.
+fn answer_raw(id: &Value, raw: &Value, body: Vec<u8>) {
+    let text = |k: &str| raw.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let query = raw
+        .get("query")
+        .and_then(Value::as_object)
+        .map(|q| {
+            q.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let request = api::Request {
+        method: text("method"),
+        path: text("path"),
+        query,
+        body,
+    };
+    let response = STATE.with(|s| match s.borrow_mut().store.as_mut() {
+        Some(store) => api::handle(store, &request),
+        None => api::Response::error(&ApiError::new(
+            api::ErrorCode::InvalidState,
+            "the store is not open in this tab",
+        )),
+    });
+    let reply = Object::new();
+    let _ = Reflect::set(
+        &reply,
+        &"id".into(),
+        &JsValue::from_f64(id.as_f64().unwrap_or(-1.0)),
+    );
+    let _ = Reflect::set(
+        &reply,
+        &"status".into(),
+        &JsValue::from_f64(f64::from(response.status)),
+    );
+    let _ = Reflect::set(
+        &reply,
+        &"content_type".into(),
+        &response.content_type.into(),
+    );
+    let _ = Reflect::set(
+        &reply,
+        &"bytes".into(),
+        &js_sys::Uint8Array::from(&response.body[..]),
+    );
+    let _ = scope().post_message(&reply);
+}
+
 fn answer(text: &str) {
+    answer_with_body(text, Vec::new())
+}
+
+/// A request, with the bytes of a raw request's body (a bundle being imported) when it has one.
+fn answer_with_body(text: &str, body: Vec<u8>) {
     let parsed: Result<Value, _> = serde_json::from_str(text);
     let Ok(msg) = parsed else {
         return post(
@@ -53,6 +107,9 @@ fn answer(text: &str) {
         );
     };
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
+    if let Some(raw) = msg.get("raw") {
+        return answer_raw(&id, raw, body);
+    }
     let method = msg
         .get("method")
         .and_then(Value::as_str)
@@ -63,9 +120,9 @@ fn answer(text: &str) {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let body = msg.get("body").cloned().unwrap_or_else(|| json!({}));
+    let json_body = msg.get("body").cloned().unwrap_or_else(|| json!({}));
     let result = STATE.with(|s| match s.borrow_mut().store.as_mut() {
-        Some(store) => api::call(store, &method, &endpoint, body),
+        Some(store) => api::call(store, &method, &endpoint, json_body),
         None => Err(ApiError::new(
             api::ErrorCode::InvalidState,
             "the store is not open in this tab",
@@ -234,8 +291,20 @@ async fn sleep_ms(ms: i32) {
 pub fn start() {
     console_error_panic_hook::set_once();
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
-        if let Some(text) = e.data().as_string() {
+        let data = e.data();
+        if let Some(text) = data.as_string() {
             on_message(text);
+        } else if let Some(text) = Reflect::get(&data, &"json".into())
+            .ok()
+            .and_then(|j| j.as_string())
+        {
+            // A request with a binary body: the store must be open (the UI only offers it then).
+            let body = Reflect::get(&data, &"body".into())
+                .ok()
+                .and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok())
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+            answer_with_body(&text, body);
         }
     });
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));

@@ -1,0 +1,91 @@
+// A bundle real MLflow wrote, opened in the browser, then browsed as MLflow's UI would show it:
+// the runs table with a filter (and its error inline), a run with its artifacts, a comparison, the
+// registry — and the store exported again.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { start, foreignRequests, SCREENSHOTS } from './harness.mjs';
+
+const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mlflow3-sqlite-course.zip');
+let env;
+before(async () => { env = await start(); });
+after(async () => { await env?.close(); });
+
+test('an mlflow.db bundle imports, and a bad file is refused by name', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/transfer');
+  await page.getByText('Saved in this browser').waitFor({ timeout: 30000 });
+  await page.getByLabel('Bundle (.zip)').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
+  await page.getByText(/notes\.zip: .*not a readable zip file/).waitFor();
+  await page.getByLabel('Bundle (.zip)').setInputFiles(FIXTURE);
+  await page.getByText(/Imported 3 experiments, 10 runs, 1 registered models, 24 artifacts/).waitFor({ timeout: 30000 });
+  assert.deepEqual(env.problems, []);
+});
+
+test('the runs table filters with MLflow grammar and shows its errors inline', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/experiments');
+  await page.getByRole('link', { name: 'nyc-taxi-experiment' }).click();
+  await page.getByText('9 runs').waitFor();
+  await page.getByLabel('Filter').fill("params.alpha = '0.1'");
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByText('1 runs').waitFor();
+  await page.getByRole('link', { name: 'lasso-0.1' }).waitFor();
+  await page.getByLabel('Filter').fill('metrics.rmse <<< 3');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('alert').getByText("Invalid comparator '<<<'").waitFor();
+  await page.getByLabel('Filter').fill('');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByText('9 runs').waitFor();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'runs.png'), fullPage: true });
+  assert.deepEqual(env.problems, []);
+});
+
+test('a run shows params, metrics, its note as text, and previews artifacts', async () => {
+  const { page } = env;
+  await page.getByRole('link', { name: 'lasso-0.1' }).click();
+  await page.getByRole('heading', { name: 'lasso-0.1', level: 2 }).waitFor();
+  await page.getByRole('rowheader', { name: 'alpha' }).waitFor();
+  await page.getByRole('button', { name: /preprocessor/ }).click();
+  await page.getByRole('button', { name: /preprocessor\.b/ }).waitFor();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'run.png'), fullPage: true });
+  assert.deepEqual(env.problems, []);
+});
+
+test('the registry lists the model, its versions, stages and aliases', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/models');
+  await page.getByRole('link', { name: 'nyc-taxi-regressor' }).click();
+  await page.getByText('@champion').waitFor();
+  const stages = await page.locator('table.grid tbody tr td:nth-child(2)').allInnerTexts();
+  assert.deepEqual([...stages].sort(), ['Production', 'Staging']);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'model.png'), fullPage: true });
+  assert.deepEqual(env.problems, []);
+});
+
+test('two runs compare side by side with charts', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/experiments');
+  await page.getByRole('link', { name: 'nyc-taxi-experiment' }).click();
+  await page.getByLabel('Select lasso-0.1').check();
+  await page.getByLabel('Select lasso-0.01').check();
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await page.getByRole('heading', { name: 'Compare 2 runs' }).waitFor();
+  await page.getByRole('img', { name: /Parallel coordinates/ }).waitFor();
+  await page.getByRole('rowheader', { name: 'param alpha' }).waitFor();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'compare.png'), fullPage: true });
+  assert.deepEqual(env.problems, []);
+  assert.deepEqual(foreignRequests(env), []);
+});
+
+test('the store exports as an mlflow.db bundle', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/transfer');
+  await page.getByRole('button', { name: 'Prepare the mlflow.db bundle' }).click();
+  const link = page.getByRole('link', { name: /Save flowbook-mlflow-db\.zip/ });
+  await link.waitFor({ timeout: 30000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  assert.equal(download.suggestedFilename(), 'flowbook-mlflow-db.zip');
+  assert.deepEqual(env.problems, []);
+});
