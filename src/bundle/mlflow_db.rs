@@ -46,7 +46,9 @@ pub fn export(store: &Store) -> ApiResult<(Vec<u8>, ExportSummary)> {
         let backup = rusqlite::backup::Backup::new(store.connection(), &mut copy)?;
         backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
     }
-    copy.execute_batch("DROP TABLE IF EXISTS flowbook_artifacts; VACUUM;")?;
+    copy.execute_batch(
+        "DROP TABLE IF EXISTS flowbook_artifacts; DROP INDEX IF EXISTS flowbook_runs_experiment; VACUUM;",
+    )?;
     let summary = ExportSummary {
         experiments: count(&copy, "experiments")?,
         runs: count(&copy, "runs")?,

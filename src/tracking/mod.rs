@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS flowbook_artifacts (
     path TEXT PRIMARY KEY NOT NULL,
     content BLOB NOT NULL
 );
+-- MLflow's schema has no index on runs.experiment_id: every search would scan all runs.
+CREATE INDEX IF NOT EXISTS flowbook_runs_experiment ON runs (experiment_id, lifecycle_stage);
 ";
 
 pub const DEFAULT_EXPERIMENT_ID: i64 = 0;
