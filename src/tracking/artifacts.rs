@@ -149,17 +149,6 @@ impl Store {
         }
         Ok(out)
     }
-
-    /// The table key under which a run's artifacts live.
-    pub fn run_artifact_key(&self, run_id: &str) -> ApiResult<String> {
-        let run = self.get_run(run_id)?;
-        key_of_uri(&run.info.artifact_uri).map_err(|_| {
-            ApiError::invalid(format!(
-                "run {run_id} keeps its artifacts at '{}', which this store does not hold",
-                run.info.artifact_uri
-            ))
-        })
-    }
 }
 
 #[cfg(test)]

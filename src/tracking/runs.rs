@@ -389,10 +389,6 @@ impl Store {
             .ok_or_else(|| ApiError::not_found(format!("Run with id={run_id} not found")))
     }
 
-    pub fn get_runs(&self, run_ids: &[String]) -> ApiResult<Vec<Run>> {
-        load_runs(&self.conn, run_ids)
-    }
-
     pub fn update_run(
         &mut self,
         run_id: &str,

@@ -82,9 +82,6 @@ fn valid_name_chars(name: &str) -> bool {
 
 /// Shared rule of metric, param and tag keys.
 pub fn validate_key(kind: &str, name: &str, path: &str) -> ApiResult<()> {
-    if name.is_empty() && kind == "Metric" {
-        // MLflow accepts an empty metric name only as far as the character check; keep the rule.
-    }
     if !valid_name_chars(name) {
         return Err(ApiError::invalid(invalid_value(path, name, BAD_CHARACTERS)));
     }
