@@ -24,6 +24,24 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// The (step, value) points of a `metrics/get-history` answer.
+pub fn history_points(answer: &serde_json::Value) -> Vec<(f64, f64)> {
+    answer
+        .get("metrics")
+        .and_then(serde_json::Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|m| {
+                    Some((
+                        m.get("step")?.as_f64().unwrap_or(0.0),
+                        m.get("value")?.as_f64()?,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())

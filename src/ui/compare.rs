@@ -1,13 +1,15 @@
 //! Compare runs: a diff of their parameters and metrics, and parallel coordinates, scatter,
 //! contour and metric-history charts over the axes the user picks.
 
-use super::charts::{Axis, ContourChart, LineChart, ParallelCoordinates, ScatterChart, Series};
+use super::charts::{
+    history_points, Axis, ContourChart, LineChart, ParallelCoordinates, ScatterChart, Series,
+};
 use super::client::Client;
 use super::fmt_metric;
 use super::router::Route;
 use crate::tracking::Run;
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 /// A run value a chart can use: a metric, or a parameter that parses as a number.
@@ -167,19 +169,7 @@ fn CompareBody(runs: Vec<Run>) -> impl IntoView {
                     )
                     .await
                 {
-                    let points = v
-                        .get("metrics")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default()
-                        .iter()
-                        .filter_map(|m| {
-                            Some((
-                                m.get("step")?.as_f64().unwrap_or(0.0),
-                                m.get("value")?.as_f64()?,
-                            ))
-                        })
-                        .collect();
+                    let points = history_points(&v);
                     series.push(Series { name, points });
                 }
             }

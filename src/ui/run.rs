@@ -1,7 +1,7 @@
 //! One run: overview, parameters, metrics with history charts, tags (editable), the markdown note,
 //! parent and child runs, dataset inputs, the model URIs, and the artifacts with previews.
 
-use super::charts::{LineChart, Series};
+use super::charts::{history_points, LineChart, Series};
 use super::client::Client;
 use super::markdown::Markdown;
 use super::router::Route;
@@ -156,16 +156,8 @@ fn MetricHistory(run_id: String, keys: Vec<String>, initial: String) -> impl Int
         let points = history
             .get()
             .and_then(Result::ok)
-            .and_then(|v| v.get("metrics").and_then(Value::as_array).cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|m| {
-                Some((
-                    m.get("step")?.as_f64().unwrap_or(0.0),
-                    m.get("value")?.as_f64()?,
-                ))
-            })
-            .collect();
+            .map(|v| history_points(&v))
+            .unwrap_or_default();
         vec![Series {
             name: key.get(),
             points,
