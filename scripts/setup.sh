@@ -53,12 +53,19 @@ if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.jso
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-REQS="$ROOT/tests/compat/requirements.txt"
-STAMP="$VENV/.flowbook-requirements"
-if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$REQS" "$STAMP"; then
-  log "creating the Python venv with mlflow $MLFLOW_VERSION (a few minutes, once per machine)"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
-  cp "$REQS" "$STAMP"
-fi
+# A Python venv with the requirements file's packages; rebuilt when the file changes.
+ensure_venv() {
+  local venv="$1" reqs="$2" what="$3"
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$reqs" "$venv/.flowbook-requirements"; then
+    log "creating the Python venv with $what (a few minutes, once per machine)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
+    cp "$reqs" "$venv/.flowbook-requirements"
+  fi
+}
+ensure_venv "$VENV" "$ROOT/tests/compat/requirements.txt" "mlflow $MLFLOW_VERSION"
 export FLOWBOOK_PYTHON="$VENV/bin/python"
+# MLflow 2.x in its own venv: the compatibility tests open Flowbook's mlruns export with it too.
+VENV2="$FLOWBOOK_CACHE/venv-mlflow2"
+ensure_venv "$VENV2" "$ROOT/tests/compat/requirements-mlflow2.txt" "mlflow 2.22.1"
+export FLOWBOOK_MLFLOW2_PYTHON="$VENV2/bin/python"

@@ -3,8 +3,10 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use clap::{Parser, Subcommand};
+    use flowbook::bundle::{Format, Source};
     use flowbook::tracking::Store;
-    use std::path::PathBuf;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
     use std::process::ExitCode;
 
     #[derive(Parser)]
@@ -30,10 +32,13 @@ mod cli {
             #[arg(long, default_value_t = 5000)]
             port: u16,
         },
-        /// Open an mlflow.db bundle (zip of mlflow.db + mlartifacts/) as a new, empty store's content.
+        /// Import a bundle into a store: an mlruns folder or zip (MLflow 2.x or 3.x), or an
+        /// mlflow.db zip or folder with its artifacts. Data already in the store is kept; see
+        /// ARCHITECTURE.md for what happens on a clash.
         Import {
-            /// The bundle zip.
+            /// A .zip file or a folder.
             bundle: PathBuf,
+            /// The store (created when absent).
             #[arg(long)]
             db: PathBuf,
         },
@@ -41,36 +46,64 @@ mod cli {
         Export {
             #[arg(long)]
             db: PathBuf,
-            /// `mlflow-db`: mlflow.db + mlartifacts/ (for `mlflow server --backend-store-uri sqlite:///mlflow.db
-            /// --artifacts-destination ./mlartifacts`).
-            #[arg(long, value_parser = ["mlflow-db"])]
+            /// `mlruns`: an mlruns file store (`mlflow ui` in the unzipped folder);
+            /// `mlflow-db`: mlflow.db + mlartifacts/ (`mlflow server --backend-store-uri
+            /// sqlite:///mlflow.db --artifacts-destination ./mlartifacts`).
+            #[arg(long, value_parser = ["mlruns", "mlflow-db"])]
             format: String,
             #[arg(long)]
             out: PathBuf,
         },
     }
 
-    fn import(bundle: &std::path::Path, db: &std::path::Path) -> Result<(), String> {
-        let bytes =
-            std::fs::read(bundle).map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
+    fn import(bundle: &Path, db: &Path) -> Result<(), String> {
+        let bytes;
+        let mut source = if bundle.is_dir() {
+            Source::folder(bundle).map_err(|e| e.to_string())?
+        } else {
+            bytes = std::fs::read(bundle)
+                .map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
+            Source::zip(&bytes).map_err(|e| e.to_string())?
+        };
         let mut store = Store::open(db).map_err(|e| e.to_string())?;
-        let summary =
-            flowbook::bundle::mlflow_db::import(&mut store, &bytes).map_err(|e| e.to_string())?;
+        let summary = flowbook::bundle::import(&mut store, &mut source, &mut |_, _| {})
+            .map_err(|e| e.to_string())?;
         println!("imported {summary} from {}", bundle.display());
+        for note in &summary.notes {
+            eprintln!("note: {note}");
+        }
         Ok(())
     }
 
-    fn export(db: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
+    fn export(db: &Path, format: &str, out: &Path) -> Result<(), String> {
         if !db.exists() {
             return Err(format!("no store at {}", db.display()));
         }
+        let format = Format::parse(format).map_err(|e| e.to_string())?;
         let store = Store::open(db).map_err(|e| e.to_string())?;
-        let (bytes, summary) =
-            flowbook::bundle::mlflow_db::export(&store).map_err(|e| e.to_string())?;
         // Written beside the target, then renamed: a failed export never leaves half a zip behind.
         let partial = out.with_extension("zip.partial");
-        std::fs::write(&partial, &bytes)
+        let file = std::fs::File::create(&partial)
             .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        let result = flowbook::bundle::export(
+            &store,
+            format,
+            std::io::BufWriter::new(file),
+            &mut |_, _| {},
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|(mut w, summary)| {
+            w.flush()
+                .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+            Ok(summary)
+        });
+        let summary = match result {
+            Ok(summary) => summary,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        };
         std::fs::rename(&partial, out)
             .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
         println!("exported {summary} to {}", out.display());
@@ -83,7 +116,7 @@ mod cli {
             Command::Server { db, host, port } => Store::open(&db)
                 .map_err(|e| e.to_string())
                 .and_then(|store| flowbook::server::serve(store, &host, port)),
-            Command::Export { db, format: _, out } => export(&db, &out),
+            Command::Export { db, format, out } => export(&db, &format, &out),
             Command::Import { bundle, db } => import(&bundle, &db),
         };
         match result {

@@ -59,7 +59,7 @@ enum Route<'a> {
     Mlflow(&'a str),
     /// `/api/2.0/mlflow-artifacts/artifacts[/<path>]`.
     ArtifactProxy(&'a str),
-    /// `/api/2.0/flowbook/export?format=mlflow-db`: the store as a bundle (Flowbook's own route).
+    /// `/api/2.0/flowbook/export?format=mlruns|mlflow-db`: the store as a bundle (Flowbook's own route).
     Export,
     /// `POST /api/2.0/flowbook/import` with a bundle zip as the body.
     Import,
@@ -132,13 +132,10 @@ pub fn handle(store: &mut Store, req: &Request) -> Response {
             .map(|v| Response::json(200, &v)),
         Some(Route::ArtifactProxy(path)) => tracking::artifact_proxy(store, req, path),
         Some(Route::Export) => export(store, req),
-        Some(Route::Import) if req.method == "POST" => crate::bundle::mlflow_db::import(store, &req.body).map(|s| {
-            Response::json(
-                200,
-                &serde_json::json!({"experiments": s.experiments, "runs": s.runs,
-                    "registered_models": s.registered_models, "artifacts": s.artifacts, "summary": s.to_string()}),
-            )
-        }),
+        Some(Route::Import) if req.method == "POST" => {
+            crate::bundle::import_zip(store, &req.body, &mut |_, _| {})
+                .map(|s| Response::json(200, &import_summary_json(&s)))
+        }
         Some(Route::Import) | None => Err(not_found(&req.method, &req.path)),
     };
     result.unwrap_or_else(|e| Response::error(&e))
@@ -165,20 +162,30 @@ fn export(store: &mut Store, req: &Request) -> ApiResult<Response> {
         .find(|(k, _)| k == "format")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    match (req.method.as_str(), format) {
-        ("GET", "mlflow-db") => {
-            let (bytes, _) = crate::bundle::mlflow_db::export(store)?;
-            Ok(Response {
-                status: 200,
-                content_type: "application/zip",
-                body: bytes,
-            })
-        }
-        ("GET", other) => Err(ApiError::invalid(format!(
-            "Unknown export format '{other}': expected 'mlflow-db'"
-        ))),
-        (method, _) => Err(not_found(method, &req.path)),
+    if req.method != "GET" {
+        return Err(not_found(&req.method, &req.path));
     }
+    let format = crate::bundle::Format::parse(format)?;
+    let (bytes, _) = crate::bundle::export_bytes(store, format)?;
+    Ok(Response {
+        status: 200,
+        content_type: "application/zip",
+        body: bytes,
+    })
+}
+
+/// An import's summary as the import route and the worker answer it.
+pub fn import_summary_json(s: &crate::bundle::ImportSummary) -> Value {
+    serde_json::json!({
+        "experiments": s.experiments,
+        "runs": s.runs,
+        "registered_models": s.registered_models,
+        "model_versions": s.model_versions,
+        "artifacts": s.artifacts,
+        "skipped": s.skipped,
+        "notes": s.notes,
+        "summary": s.to_string(),
+    })
 }
 
 pub(crate) fn not_found(method: &str, path: &str) -> ApiError {

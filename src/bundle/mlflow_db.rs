@@ -3,10 +3,15 @@
 //! --artifacts-destination ./mlartifacts`, run in the unzipped folder, serves as it is: the runs'
 //! `mlflow-artifacts:/<path>` URIs resolve to `mlartifacts/<path>`.
 
+use super::merge::{
+    DatasetRecord, ExperimentRecord, ImportSummary, LoggedModelMetric, LoggedModelRecord, Merge,
+    RegisteredModelRecord, RunRecord, VersionRecord,
+};
+use super::source::Source;
 use crate::api::{ApiError, ApiResult};
-use crate::tracking::Store;
+use crate::tracking::{KeyValue, Metric, Store};
 use rusqlite::{Connection, MAIN_DB};
-use std::io::Write;
+use std::io::{Seek, Write};
 use zip::write::SimpleFileOptions;
 
 /// What an export wrote, for the one-line summary.
@@ -37,8 +42,12 @@ fn zip_error(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("cannot write the zip: {e}"))
 }
 
-/// The store as an `mlflow.db` bundle (zip bytes).
-pub fn export(store: &Store) -> ApiResult<(Vec<u8>, ExportSummary)> {
+/// Writes the store as an `mlflow.db` bundle (a zip) into `out`.
+pub fn write<W: Write + Seek>(
+    store: &Store,
+    out: W,
+    progress: &mut dyn FnMut(usize, usize),
+) -> ApiResult<(W, ExportSummary)> {
     // A copy through SQLite's backup API, so the store itself is never touched; Flowbook's own
     // table is dropped from the copy, which is then MLflow's schema and nothing else.
     let mut copy = Connection::open_in_memory()?;
@@ -58,7 +67,7 @@ pub fn export(store: &Store) -> ApiResult<(Vec<u8>, ExportSummary)> {
     };
     let database = copy.serialize(MAIN_DB)?.to_vec();
 
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut zip = zip::ZipWriter::new(out);
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     zip.start_file("mlflow.db", options).map_err(zip_error)?;
     zip.write_all(&database).map_err(zip_error)?;
@@ -66,21 +75,336 @@ pub fn export(store: &Store) -> ApiResult<(Vec<u8>, ExportSummary)> {
         .connection()
         .prepare("SELECT path, content FROM flowbook_artifacts ORDER BY path")?;
     let mut rows = stmt.query([])?;
+    let total = summary.artifacts.max(0) as usize + 1;
+    let mut done = 1;
+    progress(done, total);
     while let Some(row) = rows.next()? {
         let path: String = row.get(0)?;
         let content: Vec<u8> = row.get(1)?;
         zip.start_file(format!("mlartifacts/{path}"), options)
             .map_err(zip_error)?;
         zip.write_all(&content).map_err(zip_error)?;
+        done += 1;
+        progress(done, total);
     }
-    let bytes = zip.finish().map_err(zip_error)?.into_inner();
-    Ok((
-        bytes.clone(),
-        ExportSummary {
-            bytes: bytes.len(),
-            ..summary
-        },
-    ))
+    let out = zip.finish().map_err(zip_error)?;
+    Ok((out, summary))
+}
+
+/// Opens an `mlflow.db` bundle: the database at `db_path` of the source, its artifacts under
+/// `mlartifacts/` (or `mlruns/`, where `mlflow ui` keeps them) beside it. Into an empty store the
+/// database is taken whole (every MLflow table); into one that holds data, its experiments, runs,
+/// logged models and registry are merged by the rule of [`super::merge`].
+pub fn import(
+    store: &mut Store,
+    source: &mut Source,
+    db_path: &str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> ApiResult<ImportSummary> {
+    let prefix = db_path.trim_end_matches("mlflow.db").to_string();
+    let db = source.read(db_path)?;
+    if !db.starts_with(b"SQLite format 3\0") {
+        return Err(ApiError::invalid(format!(
+            "'{db_path}' is not an SQLite database"
+        )));
+    }
+    let mut conn = Connection::open_in_memory()?;
+    conn.deserialize_read_exact(MAIN_DB, &db[..], db.len(), false)
+        .map_err(|e| ApiError::invalid(format!("'{db_path}' cannot be read: {e}")))?;
+    drop(db);
+    // Validates the schema revision (and creates Flowbook's table) exactly as opening a store does.
+    let mut staged = Store::from_connection(conn)
+        .map_err(|e| ApiError::invalid(format!("'{db_path}': {}", e.message)))?;
+    let artifacts: Vec<(String, String)> = ["mlartifacts", "mlruns"]
+        .iter()
+        .flat_map(|dir| {
+            source
+                .under(&format!("{prefix}{dir}"))
+                .map(|(p, k)| (p.to_string(), k.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let total = artifacts.len() + 1;
+    let held: i64 = store.connection().query_row(
+        "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM registered_models) + (SELECT count(*) FROM experiments WHERE experiment_id != 0)",
+        [],
+        |r| r.get(0),
+    )?;
+    if held > 0 {
+        return store.write(|tx| {
+            let mut merge = Merge::new(tx);
+            merge_database(staged.connection(), &mut merge)?;
+            for (i, (path, key)) in artifacts.iter().enumerate() {
+                merge.artifact(key, &source.read(path)?)?;
+                progress(i + 2, total);
+            }
+            Ok(merge.summary)
+        });
+    }
+    let mut artifact_count = 0;
+    staged.write(|tx| {
+        let merge = Merge::new(tx);
+        for (table, column, key) in [
+            ("experiments", "artifact_location", "experiment_id"),
+            ("runs", "artifact_uri", "run_uuid"),
+            ("logged_models", "artifact_location", "model_id"),
+        ] {
+            let rows: Vec<(rusqlite::types::Value, Option<String>)> = tx
+                .prepare(&format!("SELECT {key}, {column} FROM {table}"))?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, location) in rows {
+                if let Some(loc) = location {
+                    tx.execute(&format!("UPDATE {table} SET {column} = ?1 WHERE {key} = ?2"), rusqlite::params![merge.relocate(&loc), id])?;
+                }
+            }
+        }
+        let versions: Vec<(String, i64, Option<String>)> = tx
+            .prepare("SELECT name, version, storage_location FROM model_versions")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (name, version, location) in versions {
+            if let Some(loc) = location {
+                tx.execute(
+                    "UPDATE model_versions SET storage_location = ?1 WHERE name = ?2 AND version = ?3",
+                    rusqlite::params![merge.relocate(&loc), name, version],
+                )?;
+            }
+        }
+        let mut insert = tx.prepare("INSERT OR REPLACE INTO flowbook_artifacts (path, content) VALUES (?1, ?2)")?;
+        for (i, (path, key)) in artifacts.iter().enumerate() {
+            let key = crate::tracking::artifacts::clean_relative_path(key)?;
+            insert.execute(rusqlite::params![key, source.read(path)?])?;
+            artifact_count += 1;
+            progress(i + 2, total);
+        }
+        Ok(())
+    })?;
+    let summary = ImportSummary {
+        experiments: count(staged.connection(), "experiments")?,
+        runs: count(staged.connection(), "runs")?,
+        registered_models: count(staged.connection(), "registered_models")?,
+        model_versions: count(staged.connection(), "model_versions")?,
+        artifacts: artifact_count,
+        ..Default::default()
+    };
+    // One backup step of every page: the store takes the staged database in one transaction.
+    let backup = rusqlite::backup::Backup::new(staged.connection(), store.connection_mut())?;
+    backup.step(-1)?;
+    progress(total, total);
+    Ok(summary)
+}
+
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> ApiResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let out = stmt
+        .query_map(p, f)?
+        .collect::<rusqlite::Result<Vec<T>>>()?;
+    Ok(out)
+}
+
+fn key_values(conn: &Connection, sql: &str, id: &str) -> ApiResult<Vec<KeyValue>> {
+    all(conn, sql, [id], |r| {
+        Ok(KeyValue::new(
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+        ))
+    })
+}
+
+/// Feeds another MLflow database's experiments, runs, logged models and registry through `merge`.
+fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
+    let experiments = all(
+        src,
+        "SELECT experiment_id, name, lifecycle_stage, creation_time, last_update_time FROM experiments ORDER BY experiment_id",
+        [],
+        |r| Ok((r.get::<_, i64>(0)?.to_string(), r.get(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    for (id, name, stage, created, updated) in experiments {
+        let tags = key_values(
+            src,
+            "SELECT key, value FROM experiment_tags WHERE experiment_id = ?1",
+            &id,
+        )?;
+        merge.experiment(&ExperimentRecord {
+            id,
+            name,
+            lifecycle_stage: stage.unwrap_or_else(|| "active".into()),
+            creation_time: created,
+            last_update_time: updated,
+            tags,
+        })?;
+    }
+    for d in all(
+        src,
+        "SELECT dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile FROM datasets",
+        [],
+        |r| Ok(DatasetRecord { uuid: r.get(0)?, experiment_id: r.get::<_, i64>(1)?.to_string(), name: r.get(2)?, digest: r.get(3)?, source_type: r.get(4)?, source: r.get(5)?, schema: r.get(6)?, profile: r.get(7)? }),
+    )? {
+        merge.dataset(&d)?;
+    }
+    let runs = all(
+        src,
+        "SELECT run_uuid, experiment_id, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, deleted_time FROM runs",
+        [],
+        |r| Ok(RunRecord {
+            run_id: r.get(0)?,
+            experiment_id: r.get::<_, i64>(1)?.to_string(),
+            name: r.get(2)?,
+            source_type: r.get::<_, Option<String>>(3)?.unwrap_or_else(|| "UNKNOWN".into()),
+            source_name: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            entry_point_name: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+            user_id: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            status: r.get::<_, Option<String>>(7)?.unwrap_or_else(|| "FINISHED".into()),
+            start_time: r.get(8)?,
+            end_time: r.get(9)?,
+            source_version: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+            lifecycle_stage: r.get::<_, Option<String>>(11)?.unwrap_or_else(|| "active".into()),
+            artifact_uri: r.get(12)?,
+            deleted_time: r.get(13)?,
+        }),
+    )?;
+    for run in runs {
+        if !merge.run(&run)? {
+            continue;
+        }
+        let id = &run.run_id;
+        merge.params(
+            id,
+            &key_values(src, "SELECT key, value FROM params WHERE run_uuid = ?1", id)?,
+        )?;
+        merge.tags(
+            id,
+            &key_values(src, "SELECT key, value FROM tags WHERE run_uuid = ?1", id)?,
+        )?;
+        let metrics = all(
+            src,
+            "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ?1",
+            [id],
+            |r| {
+                Ok(Metric {
+                    key: r.get(0)?,
+                    value: if r.get::<_, bool>(4)? {
+                        f64::NAN
+                    } else {
+                        r.get(1)?
+                    },
+                    timestamp: r.get(2)?,
+                    step: r.get(3)?,
+                })
+            },
+        )?;
+        merge.metrics(id, &metrics)?;
+        let inputs = all(
+            src,
+            "SELECT input_uuid, source_id FROM inputs WHERE source_type = 'DATASET' AND destination_type = 'RUN' AND destination_id = ?1",
+            [id],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        for (input, dataset) in inputs {
+            let tags = key_values(
+                src,
+                "SELECT name, value FROM input_tags WHERE input_uuid = ?1",
+                &input,
+            )?;
+            merge.dataset_input(id, &dataset, &tags)?;
+        }
+    }
+    let models = all(
+        src,
+        "SELECT model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage, model_type, source_run_id, status_message FROM logged_models",
+        [],
+        |r| Ok(LoggedModelRecord { model_id: r.get(0)?, experiment_id: r.get::<_, i64>(1)?.to_string(), name: r.get(2)?, artifact_location: r.get(3)?, creation_time: r.get(4)?, last_updated_time: r.get(5)?, status: r.get(6)?, lifecycle_stage: r.get::<_, Option<String>>(7)?.unwrap_or_else(|| "active".into()), model_type: r.get(8)?, source_run_id: r.get(9)?, status_message: r.get(10)? }),
+    )?;
+    for m in models {
+        if !merge.logged_model(&m)? {
+            continue;
+        }
+        let id = &m.model_id;
+        let params = key_values(
+            src,
+            "SELECT param_key, param_value FROM logged_model_params WHERE model_id = ?1",
+            id,
+        )?;
+        let tags = key_values(
+            src,
+            "SELECT tag_key, tag_value FROM logged_model_tags WHERE model_id = ?1",
+            id,
+        )?;
+        let metrics = all(
+            src,
+            "SELECT metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ?1",
+            [id],
+            |r| Ok(LoggedModelMetric { name: r.get(0)?, timestamp: r.get(1)?, step: r.get(2)?, value: r.get::<_, Option<f64>>(3)?.unwrap_or(f64::NAN), run_id: r.get(4)?, dataset_name: r.get(5)?, dataset_digest: r.get(6)? }),
+        )?;
+        merge.logged_model_details(id, &params, &tags, &metrics)?;
+    }
+    let outputs = all(
+        src,
+        "SELECT source_id, destination_id, step FROM inputs WHERE source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT'",
+        [],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+    )?;
+    for (run, model, step) in outputs {
+        if merge.taken(&run) {
+            merge.model_output(&run, &model, step)?;
+        }
+    }
+    let registered = all(
+        src,
+        "SELECT name, creation_time, last_updated_time, description FROM registered_models ORDER BY name",
+        [],
+        |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    for (name, created, updated, description) in registered {
+        let tags = key_values(
+            src,
+            "SELECT key, value FROM registered_model_tags WHERE name = ?1",
+            &name,
+        )?;
+        merge.registered_model(&RegisteredModelRecord {
+            name: name.clone(),
+            creation_time: created,
+            last_updated_time: updated,
+            description,
+            tags,
+        })?;
+        let versions = all(
+            src,
+            "SELECT version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, status, status_message, run_link, storage_location FROM model_versions WHERE name = ?1 ORDER BY version",
+            [&name],
+            |r| Ok(VersionRecord { name: name.clone(), version: r.get(0)?, creation_time: r.get(1)?, last_updated_time: r.get(2)?, description: r.get(3)?, user_id: r.get(4)?, current_stage: r.get::<_, Option<String>>(5)?.unwrap_or_else(|| "None".into()), source: r.get(6)?, run_id: r.get(7)?, status: r.get::<_, Option<String>>(8)?.unwrap_or_else(|| "READY".into()), status_message: r.get(9)?, run_link: r.get(10)?, storage_location: r.get(11)?, tags: Vec::new() }),
+        )?;
+        for mut v in versions {
+            v.tags = all(
+                src,
+                "SELECT key, value FROM model_version_tags WHERE name = ?1 AND version = ?2",
+                rusqlite::params![name, v.version],
+                |r| {
+                    Ok(KeyValue::new(
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    ))
+                },
+            )?;
+            merge.model_version(&v)?;
+        }
+        let aliases = all(
+            src,
+            "SELECT alias, version FROM registered_model_aliases WHERE name = ?1",
+            [&name],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )?;
+        for (alias, version) in aliases {
+            merge.alias(&name, &alias, version)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -94,7 +418,8 @@ mod tests {
         let run = store.create_run("0", "u", None, Some("r"), &[]).unwrap();
         let key = format!("0/{}/artifacts/notes/readme.txt", run.info.run_id);
         store.put_artifact(&key, b"hello").unwrap();
-        let (bytes, summary) = export(&store).unwrap();
+        let (bytes, summary) =
+            crate::bundle::export_bytes(&store, crate::bundle::Format::MlflowDb).unwrap();
         assert_eq!(
             (summary.experiments, summary.runs, summary.artifacts),
             (1, 1, 1)
@@ -131,253 +456,6 @@ mod tests {
             store.get_run(&run.info.run_id).unwrap().info.run_name,
             "r",
             "the store is untouched"
-        );
-    }
-}
-
-/// Caps on what a bundle may unpack to, checked before anything is read: sized for a browser tab.
-pub const MAX_TOTAL_BYTES: u64 = 512 * 1024 * 1024;
-/// A larger compression ratio than this is treated as a zip bomb.
-pub const MAX_RATIO: u64 = 200;
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ImportSummary {
-    pub experiments: i64,
-    pub runs: i64,
-    pub registered_models: i64,
-    pub artifacts: i64,
-}
-
-impl std::fmt::Display for ImportSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} experiments, {} runs, {} registered models, {} artifacts",
-            self.experiments, self.runs, self.registered_models, self.artifacts
-        )
-    }
-}
-
-/// Reads every entry of a zip, refusing escaping paths and zip bombs, naming the entry at fault.
-fn read_entries(bytes: &[u8]) -> ApiResult<Vec<(String, Vec<u8>)>> {
-    let bad = |m: String| ApiError::invalid(m);
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| bad(format!("not a readable zip file: {e}")))?;
-    let mut total = 0u64;
-    let mut out = Vec::new();
-    for i in 0..zip.len() {
-        let mut entry = zip
-            .by_index(i)
-            .map_err(|e| bad(format!("zip entry #{i} is unreadable: {e}")))?;
-        let name = entry
-            .name()
-            .map_err(|e| bad(format!("zip entry #{i} has an unreadable name: {e}")))?
-            .to_string();
-        if entry.enclosed_name().is_none()
-            || name.starts_with('/')
-            || name.split('/').any(|s| s == "..")
-        {
-            return Err(bad(format!("zip entry '{name}' points outside the bundle")));
-        }
-        if entry.is_dir() {
-            continue;
-        }
-        total = total.saturating_add(entry.size());
-        if total > MAX_TOTAL_BYTES {
-            return Err(bad(format!(
-                "the bundle unpacks to more than {MAX_TOTAL_BYTES} bytes (at entry '{name}')"
-            )));
-        }
-        if entry.size() > 1024 * 1024 && entry.size() / entry.compressed_size().max(1) > MAX_RATIO {
-            return Err(bad(format!(
-                "zip entry '{name}' is compressed more than {MAX_RATIO}:1; refusing a zip bomb"
-            )));
-        }
-        let mut content = Vec::with_capacity(entry.size().min(MAX_TOTAL_BYTES) as usize);
-        std::io::Read::by_ref(&mut entry)
-            .take(MAX_TOTAL_BYTES + 1)
-            .read_to_end(&mut content)
-            .map_err(|e| bad(format!("zip entry '{name}' is truncated or corrupt: {e}")))?;
-        out.push((name, content));
-    }
-    Ok(out)
-}
-
-/// A location written by the machine that made the bundle, as this store names it: the part after
-/// `mlartifacts/` (or `mlruns/`) becomes an `mlflow-artifacts:/` URI.
-fn relocate(location: &str) -> String {
-    if location.starts_with("mlflow-artifacts:")
-        || location.starts_with("models:/")
-        || location.starts_with("runs:/")
-    {
-        return location.to_string();
-    }
-    let path = location.strip_prefix("file://").unwrap_or(location);
-    for marker in ["mlartifacts/", "mlruns/"] {
-        if let Some(i) = path.rfind(marker) {
-            return format!("mlflow-artifacts:/{}", &path[i + marker.len()..]);
-        }
-    }
-    location.to_string()
-}
-
-use std::io::Read;
-
-/// Opens an `mlflow.db` bundle (zip of `mlflow.db` + `mlartifacts/`) as this store's content.
-/// Only into a store that holds nothing yet: merging into existing data is refused with a message,
-/// and a refused or failed import leaves the store exactly as it was.
-pub fn import(store: &mut Store, zip_bytes: &[u8]) -> ApiResult<ImportSummary> {
-    let entries = read_entries(zip_bytes)?;
-    let (prefix, db) = entries
-        .iter()
-        .find(|(n, _)| n == "mlflow.db" || n.ends_with("/mlflow.db"))
-        .map(|(n, c)| (n.trim_end_matches("mlflow.db").to_string(), c))
-        .ok_or_else(|| ApiError::invalid("the bundle has no mlflow.db"))?;
-    if !db.starts_with(b"SQLite format 3\0") {
-        return Err(ApiError::invalid(format!(
-            "'{prefix}mlflow.db' is not an SQLite database"
-        )));
-    }
-    let held: i64 = store.connection().query_row(
-        "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM registered_models) + (SELECT count(*) FROM experiments WHERE experiment_id != 0)",
-        [],
-        |r| r.get(0),
-    )?;
-    if held > 0 {
-        return Err(ApiError::new(
-            crate::api::ErrorCode::InvalidState,
-            "this store already holds experiments or runs: an mlflow.db bundle opens only into an empty store (export this one first)",
-        ));
-    }
-    let mut source = Connection::open_in_memory()?;
-    source
-        .deserialize_read_exact(MAIN_DB, &db[..], db.len(), false)
-        .map_err(|e| ApiError::invalid(format!("'{prefix}mlflow.db' cannot be read: {e}")))?;
-    // Validates the schema revision (and creates Flowbook's table) exactly as opening a store does.
-    let mut staged = Store::from_connection(source)
-        .map_err(|e| ApiError::invalid(format!("'{prefix}mlflow.db': {}", e.message)))?;
-    staged.write(|tx| {
-        for (table, column, key) in [
-            ("experiments", "artifact_location", "experiment_id"),
-            ("runs", "artifact_uri", "run_uuid"),
-            ("logged_models", "artifact_location", "model_id"),
-        ] {
-            let rows: Vec<(rusqlite::types::Value, Option<String>)> = tx
-                .prepare(&format!("SELECT {key}, {column} FROM {table}"))?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (id, location) in rows {
-                if let Some(loc) = location {
-                    tx.execute(&format!("UPDATE {table} SET {column} = ?1 WHERE {key} = ?2"), rusqlite::params![relocate(&loc), id])?;
-                }
-            }
-        }
-        let versions: Vec<(String, i64, Option<String>)> = tx
-            .prepare("SELECT name, version, storage_location FROM model_versions")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (name, version, location) in versions {
-            if let Some(loc) = location {
-                tx.execute(
-                    "UPDATE model_versions SET storage_location = ?1 WHERE name = ?2 AND version = ?3",
-                    rusqlite::params![relocate(&loc), name, version],
-                )?;
-            }
-        }
-        let artifacts = format!("{prefix}mlartifacts/");
-        for (name, content) in &entries {
-            if let Some(key) = name.strip_prefix(&artifacts) {
-                let key = crate::tracking::artifacts::clean_relative_path(key)?;
-                tx.execute("INSERT OR REPLACE INTO flowbook_artifacts (path, content) VALUES (?1, ?2)", rusqlite::params![key, content])?;
-            }
-        }
-        Ok(())
-    })?;
-    let summary = ImportSummary {
-        experiments: count(staged.connection(), "experiments")?,
-        runs: count(staged.connection(), "runs")?,
-        registered_models: count(staged.connection(), "registered_models")?,
-        artifacts: count(staged.connection(), "flowbook_artifacts")?,
-    };
-    // One backup step of every page: the store takes the staged database in one transaction.
-    let backup = rusqlite::backup::Backup::new(staged.connection(), store.connection_mut())?;
-    backup.step(-1)?;
-    Ok(summary)
-}
-
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod import_tests {
-    use super::*;
-
-    fn fixture() -> Vec<u8> {
-        std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/mlflow3-sqlite-course.zip"
-        ))
-        .unwrap()
-    }
-
-    #[test]
-    fn real_mlflows_database_bundle_opens_with_its_artifacts() {
-        let mut store = Store::open_in_memory().unwrap();
-        let summary = import(&mut store, &fixture()).unwrap();
-        assert!(
-            summary.runs >= 8 && summary.registered_models == 1 && summary.artifacts > 10,
-            "{summary}"
-        );
-        let exp = store.get_experiment_by_name("nyc-taxi-experiment").unwrap();
-        assert_eq!(
-            exp.artifact_location,
-            format!("mlflow-artifacts:/{}", exp.experiment_id)
-        );
-        let run = store.get_run("21db8332843c4e4ba61bd11854c52739").unwrap();
-        assert_eq!(
-            run.info.artifact_uri,
-            "mlflow-artifacts:/1/21db8332843c4e4ba61bd11854c52739/artifacts"
-        );
-        let files = store
-            .list_artifacts("1/21db8332843c4e4ba61bd11854c52739/artifacts", "")
-            .unwrap();
-        assert_eq!(files[0].path, "preprocessor");
-        // A second import is refused and changes nothing.
-        let e = import(&mut store, &fixture()).unwrap_err();
-        assert!(
-            e.message.contains("only into an empty store"),
-            "{}",
-            e.message
-        );
-        assert_eq!(store.get_run(&run.info.run_id).unwrap(), run);
-    }
-
-    #[test]
-    fn bad_bundles_are_refused_naming_the_problem() {
-        let mut store = Store::open_in_memory().unwrap();
-        let mut zip_of = |entries: &[(&str, &[u8])]| {
-            let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-            for (n, c) in entries {
-                w.start_file(*n, SimpleFileOptions::default()).unwrap();
-                w.write_all(c).unwrap();
-            }
-            import(&mut store, &w.finish().unwrap().into_inner())
-                .unwrap_err()
-                .message
-        };
-        assert!(zip_of(&[("notes.txt", b"x")]).contains("no mlflow.db"));
-        assert!(
-            zip_of(&[("mlflow.db", b"definitely not sqlite")]).contains("not an SQLite database")
-        );
-        assert!(zip_of(&[("../evil/mlflow.db", b"x")]).contains("points outside the bundle"));
-        let e = import(&mut store, b"PK\x03\x04 truncated").unwrap_err();
-        assert!(e.message.contains("not a readable zip"), "{}", e.message);
-        let e = import(&mut store, &fixture()[..1000]).unwrap_err();
-        assert!(e.message.contains("zip"), "{}", e.message);
-        assert_eq!(
-            store
-                .all_experiments(crate::tracking::ViewType::All)
-                .unwrap()
-                .len(),
-            1,
-            "nothing was written"
         );
     }
 }

@@ -89,7 +89,7 @@ pub(crate) fn check_run_active(conn: &Connection, run_id: &str) -> ApiResult<i64
     Ok(experiment_id)
 }
 
-fn insert_metrics(conn: &Connection, run_id: &str, metrics: &[Metric]) -> ApiResult<()> {
+pub(crate) fn insert_metrics(conn: &Connection, run_id: &str, metrics: &[Metric]) -> ApiResult<()> {
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
