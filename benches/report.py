@@ -28,5 +28,28 @@ def main(flowbook_path, mlflow_path):
         print(f"| {label} | {fb[key]:,.1f} {unit} | {ml[key]:,.1f} {unit} | **{ratio:,.1f}×** | {goal_text} |")
 
 
+
+
+def bundles(path):
+    """The bundle table, from benches/bundles.py's result file."""
+    data = json.load(open(path))
+    size = f"{data['runs']:,} runs × {data['metrics']} metrics × {data['steps']} steps"
+    print(f"\nBundles ({size}):\n")
+    print("| workload | Flowbook (peak memory) | MLflow 3.17.2 (peak memory) | ratio | goal |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    baseline = {
+        "import": "`mlflow migrate-filestore`",
+        "export mlruns": "SQL store → FileStore copy",
+        "export mlflow-db": "SQL store → FileStore copy",
+    }
+    for label, row in data["rows"].items():
+        fb, ml = row["flowbook"], row["mlflow"]
+        ratio = ml["seconds"] / fb["seconds"]
+        print(f"| {label} | {fb['seconds']:,.1f} s ({fb['peak_mb']:,.0f} MB) | {ml['seconds']:,.1f} s "
+              f"({ml['peak_mb']:,.0f} MB, {baseline[label]}) | **{ratio:,.1f}×** | ≥ 20× |")
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main(*sys.argv[1:3])
+    if len(sys.argv) > 3:
+        bundles(sys.argv[3])

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, side by side on this machine in one run: Flowbook's engine (native, release) and real
-# MLflow 3.17.2's SQLite store. Prints the table that BENCHMARKS.md records.
+# MLflow 3.17.2's SQLite store; bundle import/export against migrate-filestore. Prints the tables
+# that BENCHMARKS.md records.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
@@ -9,4 +10,6 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cargo bench --locked --bench tracking -- "$WORK/flowbook.db" "$WORK/flowbook.json" >&2
 "$FLOWBOOK_PYTHON" benches/mlflow_tracking.py "$WORK/flowbook.db" "$WORK/scratch.db" "$WORK/mlflow.json" 2>/dev/null
-"$FLOWBOOK_PYTHON" benches/report.py "$WORK/flowbook.json" "$WORK/mlflow.json"
+cargo build --release --locked --bin flowbook >&2
+"$FLOWBOOK_PYTHON" benches/bundles.py "$CARGO_TARGET_DIR/release/flowbook" "$WORK" "$WORK/bundles.json" >&2
+"$FLOWBOOK_PYTHON" benches/report.py "$WORK/flowbook.json" "$WORK/mlflow.json" "$WORK/bundles.json"

@@ -81,6 +81,11 @@ mod cli {
         }
         let format = Format::parse(format).map_err(|e| e.to_string())?;
         let store = Store::open(db).map_err(|e| e.to_string())?;
+        // An export reads everything once: a memory map would only fill memory with the file.
+        store
+            .connection()
+            .pragma_update(None, "mmap_size", 0)
+            .map_err(|e| e.to_string())?;
         // Written beside the target, then renamed: a failed export never leaves half a zip behind.
         let partial = out.with_extension("zip.partial");
         let file = std::fs::File::create(&partial)

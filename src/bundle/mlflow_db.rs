@@ -42,22 +42,62 @@ fn zip_error(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("cannot write the zip: {e}"))
 }
 
+const DROP_FLOWBOOK_OBJECTS: &str =
+    "DROP TABLE IF EXISTS flowbook_artifacts; DROP INDEX IF EXISTS flowbook_runs_experiment; VACUUM;";
+
+/// A copy of the store with MLflow's tables only (the store itself is never touched), as an open
+/// connection (for counting) and a reader of its bytes. Natively the copy is a temporary file, so a
+/// large store is streamed into the zip rather than held in memory twice.
+#[cfg(not(target_arch = "wasm32"))]
+fn mlflow_tables(store: &Store) -> ApiResult<(Connection, Box<dyn std::io::Read>)> {
+    /// The copy's file, removed when the export is done with it (or fails).
+    struct TempFile(std::path::PathBuf, Option<std::fs::File>);
+    impl std::io::Read for TempFile {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.1.as_mut().map_or(Ok(0), |f| f.read(buf))
+        }
+    }
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let mut temp = TempFile(
+        std::env::temp_dir().join(format!("flowbook-export-{}.db", crate::tracking::new_id())),
+        None,
+    );
+    store
+        .connection()
+        .execute("VACUUM INTO ?1", [temp.0.to_string_lossy()])?;
+    let copy = Connection::open(&temp.0)?;
+    copy.execute_batch(DROP_FLOWBOOK_OBJECTS)?;
+    temp.1 = Some(
+        std::fs::File::open(&temp.0)
+            .map_err(|e| ApiError::internal(format!("cannot read the temporary copy: {e}")))?,
+    );
+    Ok((copy, Box::new(temp)))
+}
+
+/// In the browser the copy is made in memory (there is no temporary file to stream from).
+#[cfg(target_arch = "wasm32")]
+fn mlflow_tables(store: &Store) -> ApiResult<(Connection, Box<dyn std::io::Read>)> {
+    let mut copy = Connection::open_in_memory()?;
+    {
+        let backup = rusqlite::backup::Backup::new(store.connection(), &mut copy)?;
+        backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
+    }
+    copy.execute_batch(DROP_FLOWBOOK_OBJECTS)?;
+    let bytes = copy.serialize(MAIN_DB)?.to_vec();
+    Ok((copy, Box::new(std::io::Cursor::new(bytes))))
+}
+
 /// Writes the store as an `mlflow.db` bundle (a zip) into `out`.
 pub fn write<W: Write + Seek>(
     store: &Store,
     out: W,
     progress: &mut dyn FnMut(usize, usize),
 ) -> ApiResult<(W, ExportSummary)> {
-    // A copy through SQLite's backup API, so the store itself is never touched; Flowbook's own
-    // table is dropped from the copy, which is then MLflow's schema and nothing else.
-    let mut copy = Connection::open_in_memory()?;
-    {
-        let backup = rusqlite::backup::Backup::new(store.connection(), &mut copy)?;
-        backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
-    }
-    copy.execute_batch(
-        "DROP TABLE IF EXISTS flowbook_artifacts; DROP INDEX IF EXISTS flowbook_runs_experiment; VACUUM;",
-    )?;
+    let (copy, mut database) = mlflow_tables(store)?;
     let summary = ExportSummary {
         experiments: count(&copy, "experiments")?,
         runs: count(&copy, "runs")?,
@@ -65,12 +105,15 @@ pub fn write<W: Write + Seek>(
         artifacts: count(store.connection(), "flowbook_artifacts")?,
         bytes: 0,
     };
-    let database = copy.serialize(MAIN_DB)?.to_vec();
-
+    drop(copy);
     let mut zip = zip::ZipWriter::new(out);
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    // Fast deflate: a database compresses well even at level 1, and level 6 takes three times as long.
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
     zip.start_file("mlflow.db", options).map_err(zip_error)?;
-    zip.write_all(&database).map_err(zip_error)?;
+    std::io::copy(&mut database, &mut zip).map_err(zip_error)?;
+    drop(database);
     let mut stmt = store
         .connection()
         .prepare("SELECT path, content FROM flowbook_artifacts ORDER BY path")?;

@@ -40,16 +40,50 @@ enum Pending {
     Raw(oneshot::Sender<RawResponse>),
 }
 
+/// What a long job (bundle import or export) reports as it runs: (done, total).
+pub type OnProgress = Box<dyn Fn(usize, usize)>;
+
+/// The bytes a request carries beside its JSON.
+pub enum Payload {
+    None,
+    /// One file (a bundle zip).
+    Bytes(js_sys::Uint8Array),
+    /// A picked folder: an Array of `{path, bytes}` objects.
+    Files(js_sys::Array),
+}
+
 struct Connection {
     worker: Worker,
     next_id: u64,
     waiting: HashMap<u64, Pending>,
+    progress: HashMap<u64, OnProgress>,
     /// Messages written before the worker could listen (its wasm loads asynchronously and a
     /// message posted before then is lost); sent when it first reports its status.
     outbox: Option<Vec<String>>,
 }
 
 impl Connection {
+    /// Registers the reply and posts the request (with its payload as a message object).
+    fn enqueue(&mut self, pending: Pending, request: impl FnOnce(u64) -> Value, payload: Payload) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.waiting.insert(id, pending);
+        let text = request(id).to_string();
+        let (key, value): (&str, JsValue) = match payload {
+            Payload::None => {
+                self.send(text);
+                return id;
+            }
+            Payload::Bytes(bytes) => ("body", bytes.into()),
+            Payload::Files(files) => ("files", files.into()),
+        };
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"json".into(), &text.into());
+        let _ = js_sys::Reflect::set(&message, &key.into(), &value);
+        let _ = self.worker.post_message(&message);
+        id
+    }
+
     fn send(&mut self, text: String) {
         match self.outbox.as_mut() {
             Some(outbox) => outbox.push(text),
@@ -115,6 +149,15 @@ fn on_message(client: Client, text: &str) {
     let Ok(msg) = serde_json::from_str::<Value>(text) else {
         return;
     };
+    if let Some(p) = msg.get("progress") {
+        let field = |k: &str| p.get(k).and_then(Value::as_u64).unwrap_or(0);
+        CONNECTION.with(|c| {
+            if let Some(report) = c.borrow().as_ref().and_then(|c| c.progress.get(&field("id"))) {
+                report(field("done") as usize, field("total") as usize);
+            }
+        });
+        return;
+    }
     if let Some(s) = msg.get("status") {
         CONNECTION.with(|c| {
             if let Some(conn) = c.borrow_mut().as_mut() {
@@ -156,6 +199,53 @@ fn on_message(client: Client, text: &str) {
     }
 }
 
+/// Sends a request (its `id` added) to the worker; fails when no worker runs.
+fn enqueue(
+    pending: Pending,
+    mut request: Value,
+    payload: Payload,
+    on_progress: Option<OnProgress>,
+) -> Result<u64, ApiError> {
+    CONNECTION.with(|c| {
+        let mut c = c.borrow_mut();
+        let conn = c
+            .as_mut()
+            .ok_or_else(|| ApiError::internal("the engine worker is not running"))?;
+        let id = conn.enqueue(
+            pending,
+            move |id| {
+                request["id"] = json!(id);
+                request
+            },
+            payload,
+        );
+        if let Some(report) = on_progress {
+            conn.progress.insert(id, report);
+        }
+        Ok(id)
+    })
+}
+
+fn forget_progress(id: u64) {
+    CONNECTION.with(|c| {
+        if let Some(conn) = c.borrow_mut().as_mut() {
+            conn.progress.remove(&id);
+        }
+    });
+}
+
+/// A raw answer, or the MLflow error its body holds.
+fn raw_result(
+    response: Result<RawResponse, oneshot::Canceled>,
+) -> Result<RawResponse, ApiError> {
+    let response = response.map_err(|_| ApiError::internal("the engine worker stopped"))?;
+    if response.status >= 400 {
+        let v: Value = serde_json::from_slice(&response.bytes).unwrap_or(Value::Null);
+        return Err(error_from(&v));
+    }
+    Ok(response)
+}
+
 impl Client {
     /// Starts the worker (Trunk's loader script next to the page, so sub-paths work).
     pub fn start() -> Client {
@@ -189,6 +279,7 @@ impl Client {
                         worker,
                         next_id: 1,
                         waiting: HashMap::new(),
+                        progress: HashMap::new(),
                         outbox: Some(Vec::new()),
                     })
                 });
@@ -202,23 +293,43 @@ impl Client {
 
     /// One MLflow API call (`endpoint` as after `/api/2.0/mlflow/`).
     pub async fn call(&self, method: &str, endpoint: &str, body: Value) -> Result<Value, ApiError> {
+        let request = json!({"method": method, "endpoint": endpoint, "body": body});
+        self.json_request(request, Payload::None, None).await
+    }
+
+    /// Posts a JSON request (an API call or a job) and waits for its JSON answer.
+    async fn json_request(
+        &self,
+        request: Value,
+        payload: Payload,
+        on_progress: Option<OnProgress>,
+    ) -> Result<Value, ApiError> {
         let (tx, rx) = oneshot::channel();
-        let sent = CONNECTION.with(|c| {
-            let mut c = c.borrow_mut();
-            let conn = c.as_mut()?;
-            let id = conn.next_id;
-            conn.next_id += 1;
-            conn.waiting.insert(id, Pending::Json(tx));
-            conn.send(
-                json!({"id": id, "method": method, "endpoint": endpoint, "body": body}).to_string(),
-            );
-            Some(())
-        });
-        if sent.is_none() {
-            return Err(ApiError::internal("the engine worker is not running"));
-        }
-        rx.await
-            .unwrap_or_else(|_| Err(ApiError::internal("the engine worker stopped")))
+        let id = enqueue(Pending::Json(tx), request, payload, on_progress)?;
+        let result = rx
+            .await
+            .unwrap_or_else(|_| Err(ApiError::internal("the engine worker stopped")));
+        forget_progress(id);
+        result
+    }
+
+    /// Imports a bundle (a zip's bytes or a picked folder's files) in the worker, reporting progress.
+    pub async fn import(&self, payload: Payload, on_progress: OnProgress) -> Result<Value, ApiError> {
+        let result = self
+            .json_request(json!({"job": "import"}), payload, Some(on_progress))
+            .await;
+        self.revision.update(|r| *r += 1);
+        result
+    }
+
+    /// Exports the store in `format` (`mlruns` or `mlflow-db`) in the worker, reporting progress.
+    pub async fn export(&self, format: &str, on_progress: OnProgress) -> Result<RawResponse, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        let request = json!({"job": "export", "format": format});
+        let id = enqueue(Pending::Raw(tx), request, Payload::None, Some(on_progress))?;
+        let response = rx.await;
+        forget_progress(id);
+        raw_result(response)
     }
 
     /// A raw request through MLflow's HTTP routes (e.g. the artifact proxy), answered with bytes.
@@ -228,48 +339,10 @@ impl Client {
         path: &str,
         query: Value,
     ) -> Result<RawResponse, ApiError> {
-        self.raw_with_body(method, path, query, None).await
-    }
-
-    /// A raw request carrying bytes (a bundle to import), sent as a Uint8Array beside its JSON.
-    pub async fn raw_with_body(
-        &self,
-        method: &str,
-        path: &str,
-        query: Value,
-        body: Option<js_sys::Uint8Array>,
-    ) -> Result<RawResponse, ApiError> {
         let (tx, rx) = oneshot::channel();
-        let sent = CONNECTION.with(|c| {
-            let mut c = c.borrow_mut();
-            let conn = c.as_mut()?;
-            let id = conn.next_id;
-            conn.next_id += 1;
-            conn.waiting.insert(id, Pending::Raw(tx));
-            let text = json!({"id": id, "raw": {"method": method, "path": path, "query": query}})
-                .to_string();
-            match &body {
-                None => conn.send(text),
-                Some(bytes) => {
-                    let message = js_sys::Object::new();
-                    let _ = js_sys::Reflect::set(&message, &"json".into(), &text.into());
-                    let _ = js_sys::Reflect::set(&message, &"body".into(), bytes);
-                    let _ = conn.worker.post_message(&message);
-                }
-            }
-            Some(())
-        });
-        if sent.is_none() {
-            return Err(ApiError::internal("the engine worker is not running"));
-        }
-        let response = rx
-            .await
-            .map_err(|_| ApiError::internal("the engine worker stopped"))?;
-        if response.status >= 400 {
-            let v: Value = serde_json::from_slice(&response.bytes).unwrap_or(Value::Null);
-            return Err(error_from(&v));
-        }
-        Ok(response)
+        let request = json!({"raw": {"method": method, "path": path, "query": query}});
+        enqueue(Pending::Raw(tx), request, Payload::None, None)?;
+        raw_result(rx.await)
     }
 
     /// A call that changes the store: views showing store data re-read after it succeeds.

@@ -9,6 +9,7 @@
 //! the first worker closes its database and says so.
 
 use crate::api::{self, ApiError};
+use crate::bundle;
 use crate::tracking::Store;
 use js_sys::{Function, Object, Promise, Reflect};
 use serde_json::{json, Value};
@@ -63,13 +64,24 @@ fn answer_raw(id: &Value, raw: &Value, body: Vec<u8>) {
         query,
         body,
     };
-    let response = STATE.with(|s| match s.borrow_mut().store.as_mut() {
-        Some(store) => api::handle(store, &request),
-        None => api::Response::error(&ApiError::new(
+    let response = with_store(|store| Ok(api::handle(store, &request)))
+        .unwrap_or_else(|e| api::Response::error(&e));
+    post_response(id, &response);
+}
+
+/// Runs `f` on the open store, or says the store is not open in this tab.
+fn with_store<T>(f: impl FnOnce(&mut Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    STATE.with(|s| match s.borrow_mut().store.as_mut() {
+        Some(store) => f(store),
+        None => Err(ApiError::new(
             api::ErrorCode::InvalidState,
             "the store is not open in this tab",
         )),
-    });
+    })
+}
+
+/// An HTTP-shaped answer as an object `{id, status, content_type, bytes}` (bytes as a Uint8Array).
+fn post_response(id: &Value, response: &api::Response) {
     let reply = Object::new();
     let _ = Reflect::set(
         &reply,
@@ -94,12 +106,55 @@ fn answer_raw(id: &Value, raw: &Value, body: Vec<u8>) {
     let _ = scope().post_message(&reply);
 }
 
-fn answer(text: &str) {
-    answer_with_body(text, Vec::new())
+/// Bundle import and export: long jobs that report `{"progress": {id, done, total}}` as they go
+/// (at most once per percent), then answer like any request.
+fn run_job(id: &Value, msg: &Value, body: Vec<u8>, files: Option<Vec<(String, Vec<u8>)>>) {
+    let mut last = usize::MAX;
+    let mut progress = |done: usize, total: usize| {
+        let percent = done * 100 / total.max(1);
+        if percent != last {
+            last = percent;
+            post(&json!({"progress": {"id": id, "done": done, "total": total}}));
+        }
+    };
+    match msg.get("job").and_then(Value::as_str) {
+        Some("import") => {
+            let result = with_store(|store| {
+                let mut source = match files {
+                    Some(files) => bundle::Source::files(files)?,
+                    None => bundle::Source::zip(&body)?,
+                };
+                bundle::import(store, &mut source, &mut progress)
+            });
+            match result {
+                Ok(summary) => post(&json!({"id": id, "ok": api::import_summary_json(&summary)})),
+                Err(e) => post(&json!({"id": id, "error": e})),
+            }
+        }
+        Some("export") => {
+            let response = with_store(|store| {
+                let format = bundle::Format::parse(msg["format"].as_str().unwrap_or(""))?;
+                let out = std::io::Cursor::new(Vec::new());
+                let (out, _) = bundle::export(store, format, out, &mut progress)?;
+                Ok(api::Response {
+                    status: 200,
+                    content_type: "application/zip",
+                    body: out.into_inner(),
+                })
+            })
+            .unwrap_or_else(|e| api::Response::error(&e));
+            post_response(id, &response);
+        }
+        other => post(&json!({"id": id, "error": ApiError::invalid(format!("unknown job {other:?}"))})),
+    }
 }
 
-/// A request, with the bytes of a raw request's body (a bundle being imported) when it has one.
-fn answer_with_body(text: &str, body: Vec<u8>) {
+fn answer(text: &str) {
+    answer_with_body(text, Vec::new(), None)
+}
+
+/// A request, with the bytes it carries (a bundle zip, or a picked folder's files) when it has them.
+fn answer_with_body(text: &str, body: Vec<u8>, files: Option<Vec<(String, Vec<u8>)>>) {
     let parsed: Result<Value, _> = serde_json::from_str(text);
     let Ok(msg) = parsed else {
         return post(
@@ -109,6 +164,9 @@ fn answer_with_body(text: &str, body: Vec<u8>) {
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     if let Some(raw) = msg.get("raw") {
         return answer_raw(&id, raw, body);
+    }
+    if msg.get("job").is_some() {
+        return run_job(&id, &msg, body, files);
     }
     let method = msg
         .get("method")
@@ -298,13 +356,33 @@ pub fn start() {
             .ok()
             .and_then(|j| j.as_string())
         {
-            // A request with a binary body: the store must be open (the UI only offers it then).
+            // A request with bytes: the store must be open (the UI only offers it then).
             let body = Reflect::get(&data, &"body".into())
                 .ok()
                 .and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok())
                 .map(|b| b.to_vec())
                 .unwrap_or_default();
-            answer_with_body(&text, body);
+            let files = Reflect::get(&data, &"files".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Array>().ok())
+                .map(|files| {
+                    files
+                        .iter()
+                        .map(|f| {
+                            let path = Reflect::get(&f, &"path".into())
+                                .ok()
+                                .and_then(|p| p.as_string())
+                                .unwrap_or_default();
+                            let bytes = Reflect::get(&f, &"bytes".into())
+                                .ok()
+                                .and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok())
+                                .map(|b| b.to_vec())
+                                .unwrap_or_default();
+                            (path, bytes)
+                        })
+                        .collect()
+                });
+            answer_with_body(&text, body, files);
         }
     });
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));

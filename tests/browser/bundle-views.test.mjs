@@ -3,11 +3,16 @@
 // registry — and the store exported again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { start, foreignRequests, SCREENSHOTS } from './harness.mjs';
 
-const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/mlflow3-sqlite-course.zip');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
+const FIXTURE = path.join(FIXTURES, 'mlflow3-sqlite-course.zip');
+const MLFLOW2 = path.join(FIXTURES, 'mlflow2-filestore-course.zip');
 let env;
 before(async () => { env = await start(); });
 after(async () => { await env?.close(); });
@@ -16,10 +21,27 @@ test('an mlflow.db bundle imports, and a bad file is refused by name', async () 
   const { page } = env;
   await page.goto(env.url + '#/transfer');
   await page.getByText('Saved in this browser').waitFor({ timeout: 30000 });
-  await page.getByLabel('Bundle (.zip)').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
-  await page.getByText(/notes\.zip: .*not a readable zip file/).waitFor();
-  await page.getByLabel('Bundle (.zip)').setInputFiles(FIXTURE);
-  await page.getByText(/Imported 3 experiments, 10 runs, 1 registered models, 24 artifacts/).waitFor({ timeout: 30000 });
+  await page.getByLabel('Choose a zip').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
+  await page.getByText(/notes\.zip was not imported \(nothing changed\): not a readable zip file/).waitFor();
+  await page.getByLabel('Choose a zip').setInputFiles(FIXTURE);
+  await page.getByText(/Imported 3 experiments, 10 runs, 1 registered models, 2 model versions, 24 artifacts from mlflow3-sqlite-course\.zip/)
+    .waitFor({ timeout: 30000 });
+  assert.deepEqual(env.problems, []);
+});
+
+test('an mlruns folder from MLflow 2.x merges in, and every clash is listed', async () => {
+  const { page } = env;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-mlruns-'));
+  execFileSync('python3', ['-m', 'zipfile', '-e', MLFLOW2, dir]);
+  fs.rmSync(path.join(dir, 'expected.json'));
+  await page.getByLabel('Choose a folder').setInputFiles(path.join(dir, 'mlruns'));
+  await page.getByText(/Imported 0 experiments, 10 runs, 0 registered models, 2 model versions, \d+ artifacts from mlruns\./)
+    .waitFor({ timeout: 60000 });
+  await page.getByText("experiment 'nyc-taxi-experiment' already exists here").waitFor();
+  await page.getByText(/registered model 'nyc-taxi-regressor' already exists here/).waitFor();
+  await page.getByText(/alias 'champion' of 'nyc-taxi-regressor' already points to version 1 here/).waitFor();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'import.png'), fullPage: true });
+  fs.rmSync(dir, { recursive: true });
   assert.deepEqual(env.problems, []);
 });
 
@@ -79,13 +101,17 @@ test('two runs compare side by side with charts', async () => {
   assert.deepEqual(foreignRequests(env), []);
 });
 
-test('the store exports as an mlflow.db bundle', async () => {
+test('the store exports in both formats, as downloads', async () => {
   const { page } = env;
   await page.goto(env.url + '#/transfer');
-  await page.getByRole('button', { name: 'Prepare the mlflow.db bundle' }).click();
-  const link = page.getByRole('link', { name: /Save flowbook-mlflow-db\.zip/ });
-  await link.waitFor({ timeout: 30000 });
-  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-  assert.equal(download.suggestedFilename(), 'flowbook-mlflow-db.zip');
+  for (const [button, name] of [['Export as mlruns', 'flowbook-mlruns.zip'], ['Export as mlflow.db', 'flowbook-mlflow-db.zip']]) {
+    await page.getByRole('button', { name: button }).click();
+    const link = page.getByRole('link', { name: new RegExp(`Save ${name.replace('.', '\\.')}`) });
+    await link.waitFor({ timeout: 60000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), name);
+    const bytes = fs.readFileSync(await download.path());
+    assert.equal(bytes.subarray(0, 2).toString(), 'PK', `${name} is a zip`);
+  }
   assert.deepEqual(env.problems, []);
 });

@@ -3,6 +3,10 @@ shows every fact of a fixture's expected.json, and that a run's artifact reads b
 
 usage: python check_expected.py TRACKING_URI EXPECTED_JSON [RUN_NAME ARTIFACT_PATH]
 Prints the MLflow version and "ok"; any difference raises (non-zero exit).
+
+usage: python check_expected.py --facts TRACKING_URI OUT_JSON
+Writes what real MLflow 3 reads of the store beyond expected.json — every run's metric histories,
+dataset inputs and outputs, and every logged model — for comparing a bundle with its exports.
 """
 import json
 import math
@@ -58,7 +62,39 @@ def check(uri, expected, artifact=None):
     print("mlflow", mlflow.__version__, "ok")
 
 
+def facts(uri):
+    client = MlflowClient(uri)
+    out = {"runs": {}, "logged_models": []}
+    experiments = client.search_experiments(view_type=ViewType.ALL)
+    for exp in experiments:
+        for run in client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL, max_results=1000):
+            histories = {
+                key: sorted((m.step, m.timestamp, repr(m.value)) for m in client.get_metric_history(run.info.run_id, key))
+                for key in run.data.metrics
+            }
+            inputs = sorted(
+                (d.dataset.name, d.dataset.digest, d.dataset.source_type, sorted((t.key, t.value) for t in d.tags))
+                for d in (run.inputs.dataset_inputs if run.inputs else [])
+            )
+            outputs = sorted(o.model_id for o in (run.outputs.model_outputs if run.outputs else []))
+            out["runs"][run.info.run_id] = {"histories": histories, "inputs": inputs, "outputs": outputs,
+                                            "experiment": exp.name, "lifecycle": run.info.lifecycle_stage}
+    ids = [e.experiment_id for e in experiments]
+    for model in client.search_logged_models(ids, max_results=1000):
+        out["logged_models"].append({
+            "model_id": model.model_id, "name": model.name, "source_run_id": model.source_run_id,
+            "status": str(model.status), "params": model.params, "tags": {k: v for k, v in model.tags.items()},
+            "metrics": sorted((m.key, m.step, repr(m.value)) for m in (model.metrics or [])),
+        })
+    out["logged_models"].sort(key=lambda m: m["model_id"])
+    return out
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--facts":
+        with open(sys.argv[3], "w") as f:
+            json.dump(facts(sys.argv[2]), f, indent=1, sort_keys=True)
+        sys.exit(0)
     uri, expected_path = sys.argv[1], sys.argv[2]
     with open(expected_path) as f:
         expected = json.load(f)

@@ -3,6 +3,7 @@ real MLflow reads each export and every fact of expected.json holds. The mlruns 
 MLflow 3.17.2 (file store allowed) and by MLflow 2.22.1; the mlflow.db export by MLflow 3.17.2's
 SQL store directly (no migration) and through a real `mlflow server` serving its artifacts."""
 
+import json
 import os
 import subprocess
 import sys
@@ -31,9 +32,15 @@ def flowbook(*args):
     return out.stdout
 
 
+def facts(uri, cwd, out):
+    """What real MLflow 3.17.2 reads beyond expected.json (histories, inputs, outputs, logged models)."""
+    check(sys.executable, "--facts", uri, cwd, out)
+    return json.loads(Path(out).read_text())
+
+
 def check(python, uri, expected, cwd, *extra):
     env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true")
-    out = subprocess.run([python, str(HERE / "check_expected.py"), uri, str(expected), *extra],
+    out = subprocess.run([python, str(HERE / "check_expected.py"), uri, str(expected), *map(str, extra)],
                          capture_output=True, text=True, cwd=cwd, env=env)
     assert out.returncode == 0, f"{python} on {uri}:\n{out.stdout}\n{out.stderr[-4000:]}"
     return out.stdout
@@ -41,9 +48,15 @@ def check(python, uri, expected, cwd, *extra):
 
 @pytest.mark.parametrize("bundle", BUNDLES)
 def test_exports_of_every_real_bundle_open_in_real_mlflow(bundle, workdir):
+    original = workdir / "original"
     with zipfile.ZipFile(FIXTURES / bundle) as z:
-        z.extract("expected.json", workdir)
-    expected = workdir / "expected.json"
+        z.extractall(original)
+    expected = original / "expected.json"
+    if (original / "mlflow.db").exists():
+        before = facts(f"sqlite:///{original / 'mlflow.db'}", original, workdir / "before.json")
+    else:
+        before = facts("./mlruns", original, workdir / "before.json")
+    assert before["runs"], "the fixture reads back"
     store = workdir / "store.db"
     summary = flowbook("import", str(FIXTURES / bundle), "--db", str(store))
     assert summary.startswith("imported ") and " 10 runs" in summary, summary
@@ -60,12 +73,14 @@ def test_exports_of_every_real_bundle_open_in_real_mlflow(bundle, workdir):
     assert "mlflow 3.17.2 ok" in out3
     out2 = check(mlflow2_python(), "./mlruns", expected, files, *ARTIFACT)
     assert "mlflow 2.22.1 ok" in out2
+    assert facts("./mlruns", files, workdir / "mlruns.json") == before, "histories, inputs and logged models survive"
 
     # mlflow.db: the SQL store opens it at head (no migration), and `mlflow server` serves artifacts.
     db_files = workdir / "db-export"
     with zipfile.ZipFile(db_zip) as z:
         z.extractall(db_files)
     check(sys.executable, f"sqlite:///{db_files / 'mlflow.db'}", expected, db_files)
+    assert facts(f"sqlite:///{db_files / 'mlflow.db'}", db_files, workdir / "db.json") == before
     server = start_mlflow(db_files)
     try:
         check(sys.executable, server.uri, expected, db_files, *ARTIFACT)
