@@ -13,7 +13,7 @@ mod cli {
     #[command(
         name = "flowbook",
         version,
-        about = "MLflow in a browser tab — the native command line: serve, import and export MLflow stores."
+        about = "MLflow in a browser tab — the native command line: serve, import and export MLflow stores, train and monitor models."
     )]
     struct Cli {
         #[command(subcommand)]
@@ -42,6 +42,16 @@ mod cli {
             #[arg(long)]
             db: PathBuf,
         },
+        /// Train a model and track it as an MLflow run (optionally a hyperparameter search).
+        Train(Box<TrainArgs>),
+        /// Data drift between two CSVs, per numeric column: the two-sample Kolmogorov–Smirnov
+        /// statistic and p-value (as SciPy's ks_2samp) and the population stability index.
+        Drift {
+            #[arg(long)]
+            reference: PathBuf,
+            #[arg(long)]
+            current: PathBuf,
+        },
         /// Export a store as a bundle real MLflow opens as it is.
         Export {
             #[arg(long)]
@@ -54,6 +64,195 @@ mod cli {
             #[arg(long)]
             out: PathBuf,
         },
+    }
+
+    #[derive(clap::Args)]
+    struct TrainArgs {
+        /// The store (created when absent).
+        #[arg(long)]
+        db: PathBuf,
+        /// The experiment (created when absent).
+        #[arg(long)]
+        experiment: String,
+        /// A built-in data set: diabetes, iris, winequality, linnerud, linear, linear-data-drift,
+        /// linear-concept-drift, taxi-trips.
+        #[arg(long, conflicts_with = "train")]
+        dataset: Option<String>,
+        /// A CSV of training data (header row; `--target` names the column to predict).
+        #[arg(long, requires = "target")]
+        train: Option<PathBuf>,
+        /// A CSV of validation data (otherwise a seeded 25% of the training data).
+        #[arg(long, requires = "train")]
+        valid: Option<PathBuf>,
+        #[arg(long)]
+        target: Option<String>,
+        /// CSV columns to one-hot encode (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        categorical: Vec<String>,
+        /// The estimator, by scikit-learn class name (Lasso, RandomForestRegressor, …).
+        #[arg(long)]
+        model: String,
+        /// An estimator parameter, by scikit-learn name (repeatable): --param alpha=0.1
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+        #[arg(long)]
+        run_name: Option<String>,
+        /// Log every parameter, training and validation metrics, the model, the data set and plots.
+        #[arg(long)]
+        autolog: bool,
+        /// Log the model (implied by --autolog).
+        #[arg(long)]
+        log_model: bool,
+        /// Standard-scale the features.
+        #[arg(long)]
+        scale: bool,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Rows for generated data sets.
+        #[arg(long, default_value_t = 2000)]
+        rows: usize,
+        /// Search hyperparameters: random or tpe (needs --space and --max-evals).
+        #[arg(long, requires_all = ["space", "max_evals"])]
+        tune: Option<String>,
+        #[arg(long)]
+        max_evals: Option<usize>,
+        /// A JSON search space: {"alpha": ["loguniform", -5, 0], "max_depth": ["quniform", 1, 20, 1]}
+        #[arg(long)]
+        space: Option<PathBuf>,
+    }
+
+    fn read_text(path: &Path) -> Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+
+    fn train(a: TrainArgs) -> Result<(), String> {
+        use flowbook::ml::{data, estimators::Estimator, train, tuning};
+        let mut estimator = Estimator::new(&a.model)?;
+        let mut explicit = Vec::new();
+        for p in &a.params {
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| format!("--param {p}: expected KEY=VALUE"))?;
+            estimator = estimator.set(k.trim(), v.trim())?;
+            explicit.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        let task = estimator.task();
+        let (dataset, valid_rows) = match (&a.dataset, &a.train) {
+            (Some(name), None) => (data::builtin(name, a.rows, a.seed)?, None),
+            (None, Some(path)) => {
+                let target = a.target.clone().unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let set =
+                    data::parse_csv(&name, &read_text(path)?, &target, &[], &a.categorical, task)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                match &a.valid {
+                    None => (set, None),
+                    Some(valid) => {
+                        let v = data::parse_csv(
+                            &name,
+                            &read_text(valid)?,
+                            &target,
+                            &set.features.names,
+                            &a.categorical,
+                            task,
+                        )
+                        .map_err(|e| format!("{}: {e}", valid.display()))?;
+                        let rows = v.nrows();
+                        (data::concat(&set, &v)?, Some(rows))
+                    }
+                }
+            }
+            _ => return Err("give --dataset NAME or --train A.csv --target COLUMN".into()),
+        };
+        let mut spec = train::TrainSpec::new(&a.experiment, dataset, estimator);
+        spec.explicit_params = explicit;
+        spec.run_name = a.run_name.clone();
+        spec.autolog = a.autolog;
+        spec.log_model = a.log_model;
+        spec.scale = a.scale;
+        spec.seed = a.seed;
+        spec.valid_rows = valid_rows;
+        let mut store = Store::open(&a.db).map_err(|e| e.to_string())?;
+        if let Some(algo) = &a.tune {
+            let space_path = a.space.clone().unwrap_or_default();
+            let space: serde_json::Value = serde_json::from_str(&read_text(&space_path)?)
+                .map_err(|e| format!("{}: not JSON: {e}", space_path.display()))?;
+            let search = tuning::SearchSpec {
+                base: spec,
+                space: tuning::parse_space(&space)?,
+                algo: tuning::Algo::parse(algo)?,
+                max_evals: a.max_evals.unwrap_or(0),
+                seed: a.seed,
+            };
+            let outcome = tuning::search(&mut store, &search, &mut |done, total| {
+                eprint!("\rtrial {done}/{total}");
+                true
+            })
+            .map_err(|e| e.to_string())?;
+            eprintln!();
+            let best = outcome.best.ok_or("every trial failed")?;
+            println!(
+                "search run {} ({} trials): best trial run {} with {} = {:.6} and {}",
+                outcome.parent_run_id,
+                outcome.trials.len(),
+                best.run_id,
+                outcome.loss_metric,
+                best.loss,
+                best.params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return Ok(());
+        }
+        let trained = train::train(&mut store, &spec).map_err(|e| e.to_string())?;
+        let shown: Vec<String> = trained
+            .metrics
+            .iter()
+            .filter(|(k, _)| k.starts_with("val_"))
+            .map(|(k, v)| format!("{k}={v:.6}"))
+            .collect();
+        println!(
+            "run {} in experiment {}: {}{}",
+            trained.run_id,
+            trained.experiment_id,
+            shown.join(", "),
+            trained
+                .model_uri
+                .map(|u| format!("; model {u}"))
+                .unwrap_or_default()
+        );
+        Ok(())
+    }
+
+    fn drift(reference: &Path, current: &Path) -> Result<(), String> {
+        use flowbook::ml::{data, drift};
+        let load = |path: &Path| -> Result<data::Frame, String> {
+            data::parse_table(&read_text(path)?).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let (a, b) = (load(reference)?, load(current)?);
+        let mut columns = serde_json::Map::new();
+        for (name, column) in a.names.iter().zip(&a.columns) {
+            let (data::Column::Numeric(x), Some(data::Column::Numeric(y))) =
+                (column, b.column(name))
+            else {
+                continue;
+            };
+            let d = drift::column_drift(x, y).map_err(|e| format!("column '{name}': {e}"))?;
+            columns.insert(
+                name.clone(),
+                serde_json::to_value(d).map_err(|e| e.to_string())?,
+            );
+        }
+        if columns.is_empty() {
+            return Err("the two files share no numeric column".into());
+        }
+        println!("{}", serde_json::json!({"columns": columns}));
+        Ok(())
     }
 
     fn import(bundle: &Path, db: &Path) -> Result<(), String> {
@@ -123,6 +322,8 @@ mod cli {
                 .and_then(|store| flowbook::server::serve(store, &host, port)),
             Command::Export { db, format, out } => export(&db, &format, &out),
             Command::Import { bundle, db } => import(&bundle, &db),
+            Command::Train(args) => train(*args),
+            Command::Drift { reference, current } => drift(&reference, &current),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,

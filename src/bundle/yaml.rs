@@ -4,7 +4,7 @@
 //! [`parse`] reads that block style, plus what a person editing such a file by hand may write
 //! (flow collections, block scalars, comments), and types plain scalars as PyYAML's SafeLoader
 //! does (YAML 1.1). [`dump`] writes data that `safe_load` reads back unchanged.
-//! Anchors, aliases, tags, complex (`? `) keys and multi-document streams are refused.
+//! Anchors, aliases, tags, keys that are not scalars and multi-document streams are refused.
 
 use std::collections::HashSet;
 
@@ -155,10 +155,13 @@ fn split_key(text: &str, line: usize) -> Result<Option<(String, &str)>, String> 
     match text.chars().next() {
         None | Some('#' | '[' | '{' | '|' | '>') => return Ok(None),
         Some('\'' | '"') => {
-            let lines = [text];
+            let lines = Lines {
+                text: vec![text],
+                breaks: vec![None],
+                end: 1,
+            };
             let mut cur = Cursor {
                 lines: &lines,
-                end: 1,
                 line: 0,
                 off: 0,
             };
@@ -201,11 +204,7 @@ fn split_key(text: &str, line: usize) -> Result<Option<(String, &str)>, String> 
 /// Parses one YAML document of the block style PyYAML's `safe_dump` writes.
 /// Errors name the line: `"line 3: ..."`.
 pub fn parse(text: &str) -> Result<Yaml, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
+    let mut lines = Lines::split(text.strip_prefix('\u{feff}').unwrap_or(text));
 
     // Directives and `---` before the content; `--- value` puts content on the marker's line.
     let mut start = 0;
@@ -234,14 +233,14 @@ pub fn parse(text: &str) -> Result<Yaml, String> {
 
     // The document ends at the next marker; after it may come only comments and `...`.
     let first_body_line = if col.is_some() { start + 1 } else { start };
-    let end = (first_body_line..lines.len())
+    let end = (first_body_line..lines.end)
         .find(|&j| {
             lines
                 .get(j)
                 .is_some_and(|l| is_marker(l, "---") || is_marker(l, "..."))
         })
-        .unwrap_or(lines.len());
-    for (j, line) in lines.iter().enumerate().skip(end) {
+        .unwrap_or(lines.end);
+    for (j, line) in lines.text.iter().enumerate().skip(end) {
         if is_marker(line, "---") {
             return Err(err(
                 j + 1,
@@ -254,9 +253,9 @@ pub fn parse(text: &str) -> Result<Yaml, String> {
         }
     }
 
+    lines.end = end;
     let mut parser = Parser {
         lines,
-        end,
         i: start,
         col,
         depth: 0,
@@ -265,16 +264,77 @@ pub fn parse(text: &str) -> Result<Yaml, String> {
     if parser.next_content()?.is_some() {
         return Err(err(
             parser.number(),
-            "bad indentation: this line is less indented than the document's first line",
+            "this line does not continue the document above it (check its indentation)",
         ));
     }
     Ok(value)
 }
 
-struct Parser<'a> {
-    lines: Vec<&'a str>,
-    /// The document is `lines[..end]`.
+/// A text's lines, without their line breaks.
+struct Lines<'a> {
+    text: Vec<&'a str>,
+    /// The break ending each line as YAML reads it: `\n` (also for `\r\n`, `\r` and U+0085),
+    /// U+2028 or U+2029; None for the last line.
+    breaks: Vec<Option<char>>,
+    /// The document is the lines before this one (a `---` or `...` ends it).
     end: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn split(text: &'a str) -> Lines<'a> {
+        let (mut lines, mut breaks) = (Vec::new(), Vec::new());
+        let mut start = 0;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let line_break = match c {
+                '\n' | '\u{85}' => '\n',
+                '\r' => {
+                    chars.next_if(|&(_, n)| n == '\n');
+                    '\n'
+                }
+                '\u{2028}' | '\u{2029}' => c,
+                _ => continue,
+            };
+            lines.push(text.get(start..i).unwrap_or(""));
+            breaks.push(Some(line_break));
+            start = chars.peek().map_or(text.len(), |&(j, _)| j);
+        }
+        lines.push(text.get(start..).unwrap_or(""));
+        breaks.push(None);
+        Lines {
+            end: lines.len(),
+            text: lines,
+            breaks,
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&'a str> {
+        if i < self.end {
+            self.text.get(i).copied()
+        } else {
+            None
+        }
+    }
+
+    fn break_after(&self, i: usize) -> Option<char> {
+        self.breaks.get(i).copied().flatten()
+    }
+}
+
+/// Folds the line breaks inside a flow or plain scalar as YAML does: `first` ended a line of
+/// text, `more` the empty lines after it. A lone `\n` becomes a space; otherwise the breaks
+/// after the first are kept. U+2028 and U+2029 are always kept.
+fn fold_breaks(out: &mut String, first: char, more: &[char]) {
+    if first != '\n' {
+        out.push(first);
+    } else if more.is_empty() {
+        out.push(' ');
+    }
+    out.extend(more);
+}
+
+struct Parser<'a> {
+    lines: Lines<'a>,
     /// The current line.
     i: usize,
     /// Where the current line's content starts when that is not its indentation (after `- `).
@@ -284,11 +344,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn line(&self, i: usize) -> Option<&'a str> {
-        if i < self.end {
-            self.lines.get(i).copied()
-        } else {
-            None
-        }
+        self.lines.get(i)
     }
 
     fn number(&self) -> usize {
@@ -480,7 +536,6 @@ impl<'a> Parser<'a> {
                 let full = self.line(self.i).unwrap_or("");
                 let mut cur = Cursor {
                     lines: &self.lines,
-                    end: self.end,
                     line: self.i,
                     off: full.len().saturating_sub(text.len()),
                 };
@@ -521,15 +576,16 @@ impl<'a> Parser<'a> {
             ));
         }
         let mut out = first.to_string();
+        let mut last = self.i;
         self.advance();
         let mut j = self.i;
-        let mut breaks = 0;
+        let mut more = Vec::new();
         while !ended {
             let Some(next) = self.line(j) else { break };
             let body = next.trim_start_matches(' ');
             let content = body.trim_start_matches(WS);
             if content.is_empty() {
-                breaks += 1;
+                more.extend(self.lines.break_after(j));
                 j += 1;
                 continue;
             }
@@ -550,14 +606,15 @@ impl<'a> Parser<'a> {
                     "a plain value cannot hold ': ' (quote it, or check the indentation)",
                 ));
             }
-            if breaks == 0 {
-                out.push(' ');
-            } else {
-                out.push_str(&"\n".repeat(breaks));
-            }
+            fold_breaks(
+                &mut out,
+                self.lines.break_after(last).unwrap_or('\n'),
+                &more,
+            );
+            more.clear();
             out.push_str(part);
-            breaks = 0;
             ended = comment;
+            last = j;
             j += 1;
             self.i = j;
         }
@@ -605,55 +662,50 @@ impl<'a> Parser<'a> {
                 min.max(widest)
             }
         };
-        // None for an empty line.
-        let mut body: Vec<Option<&str>> = Vec::new();
+        // Each line's text (None for an empty line) and the break ending it.
+        let mut body: Vec<(Option<&str>, Option<char>)> = Vec::new();
         while let Some(l) = self.line(self.i) {
             let spaces = leading_spaces(l);
-            if spaces == l.len() && spaces <= indent {
-                body.push(None);
+            let text = if spaces == l.len() && spaces <= indent {
+                None
             } else if spaces >= indent {
-                body.push(Some(l.get(indent..).unwrap_or("")));
+                Some(l.get(indent..).unwrap_or(""))
             } else {
                 break;
-            }
+            };
+            body.push((text, self.lines.break_after(self.i)));
             self.i += 1;
         }
         self.col = None;
 
         let mut out = String::new();
-        let mut breaks = 0;
-        let mut prev: Option<&str> = None;
-        for part in body {
+        // The breaks of the empty lines since the last line of text.
+        let mut pending: Vec<char> = Vec::new();
+        let mut prev: Option<(&str, Option<char>)> = None;
+        for (part, line_break) in body {
             let Some(text) = part else {
-                breaks += 1;
+                pending.extend(line_break);
                 continue;
             };
-            if let Some(p) = prev {
+            if let Some((p, p_break)) = prev {
+                let p_break = p_break.unwrap_or('\n');
                 // Folding joins lines with a space, except around more-indented lines.
-                let fold = folded && !p.starts_with(WS) && !text.starts_with(WS);
-                if !fold {
-                    out.push('\n');
-                } else if breaks == 0 {
-                    out.push(' ');
+                if folded && p_break == '\n' && !p.starts_with(WS) && !text.starts_with(WS) {
+                    if pending.is_empty() {
+                        out.push(' ');
+                    }
+                } else {
+                    out.push(p_break);
                 }
             }
-            out.push_str(&"\n".repeat(breaks));
-            breaks = 0;
+            out.extend(pending.drain(..));
             out.push_str(text);
-            prev = Some(text);
+            prev = Some((text, line_break));
         }
-        match chomp {
-            Some('-') => {}
-            Some(_) => {
-                if prev.is_some() {
-                    out.push('\n');
-                }
-                out.push_str(&"\n".repeat(breaks));
-            }
-            None => {
-                if prev.is_some() {
-                    out.push('\n');
-                }
+        if chomp != Some('-') {
+            out.extend(prev.and_then(|(_, b)| b));
+            if chomp == Some('+') {
+                out.extend(pending);
             }
         }
         Ok(Yaml::Str(out))
@@ -662,8 +714,7 @@ impl<'a> Parser<'a> {
 
 /// A position in the document's lines, for scalars and collections that may span lines.
 struct Cursor<'c, 'a> {
-    lines: &'c [&'a str],
-    end: usize,
+    lines: &'c Lines<'a>,
     line: usize,
     /// A byte offset into the line, always at a character boundary.
     off: usize,
@@ -671,9 +722,6 @@ struct Cursor<'c, 'a> {
 
 impl<'a> Cursor<'_, 'a> {
     fn rest(&self) -> &'a str {
-        if self.line >= self.end {
-            return "";
-        }
         self.lines
             .get(self.line)
             .and_then(|l| l.get(self.off..))
@@ -697,7 +745,7 @@ impl<'a> Cursor<'_, 'a> {
 
     /// Moves to the start of the next line; false at the end of the document.
     fn next_line(&mut self) -> bool {
-        if self.line + 1 >= self.end {
+        if self.line + 1 >= self.lines.end {
             return false;
         }
         self.line += 1;
@@ -709,6 +757,23 @@ impl<'a> Cursor<'_, 'a> {
     fn skip_indentation(&mut self) {
         let text = self.rest();
         self.off += text.len() - text.trim_start_matches(WS).len();
+    }
+
+    /// From a line's end, moves to the next line with text, past its indentation. Returns the
+    /// break that ended the line and those of the empty lines crossed; None at the document's end.
+    fn line_breaks(&mut self) -> Option<(char, Vec<char>)> {
+        let first = self.lines.break_after(self.line).unwrap_or('\n');
+        let mut more = Vec::new();
+        loop {
+            if !self.next_line() {
+                return None;
+            }
+            self.skip_indentation();
+            if self.peek().is_some() {
+                return Some((first, more));
+            }
+            more.push(self.lines.break_after(self.line).unwrap_or('\n'));
+        }
     }
 
     fn number(&self) -> usize {
@@ -727,12 +792,8 @@ fn quoted(cur: &mut Cursor) -> Result<String, String> {
     loop {
         let Some(c) = cur.peek() else {
             spaces.clear();
-            let breaks = quoted_breaks(cur, start)?;
-            if breaks == 0 {
-                out.push(' ');
-            } else {
-                out.push_str(&"\n".repeat(breaks));
-            }
+            let (first, more) = cur.line_breaks().ok_or_else(|| unclosed(start))?;
+            fold_breaks(&mut out, first, &more);
             continue;
         };
         cur.bump();
@@ -754,8 +815,8 @@ fn quoted(cur: &mut Cursor) -> Result<String, String> {
             '\\' if double => match cur.peek() {
                 // An escaped line break joins the lines with nothing between them.
                 None => {
-                    let breaks = quoted_breaks(cur, start)?;
-                    out.push_str(&"\n".repeat(breaks));
+                    let (_, more) = cur.line_breaks().ok_or_else(|| unclosed(start))?;
+                    out.extend(more);
                 }
                 Some(e) => {
                     cur.bump();
@@ -767,20 +828,8 @@ fn quoted(cur: &mut Cursor) -> Result<String, String> {
     }
 }
 
-/// Moves from a line's end inside a quoted scalar to the text on a following line; the count
-/// of empty lines crossed.
-fn quoted_breaks(cur: &mut Cursor, start: usize) -> Result<usize, String> {
-    let mut breaks = 0;
-    loop {
-        if !cur.next_line() {
-            return Err(err(start, "a quoted value is never closed"));
-        }
-        cur.skip_indentation();
-        if cur.peek().is_some() {
-            return Ok(breaks);
-        }
-        breaks += 1;
-    }
+fn unclosed(line: usize) -> String {
+    err(line, "a quoted value is never closed")
 }
 
 /// The character a double-quoted `\e` escape stands for; `\x`, `\u` and `\U` read hex digits.
@@ -875,8 +924,10 @@ fn flow_node(cur: &mut Cursor, depth: usize) -> Result<Yaml, String> {
                     if cur.peek() == Some(':') {
                         cur.bump();
                         skip_flow_space(cur);
-                        if !matches!(cur.peek(), Some(',' | '}')) {
-                            value = flow_node(cur, depth + 1)?;
+                        match cur.peek() {
+                            Some(',' | '}') => {}
+                            None => return Err(unclosed()),
+                            Some(_) => value = flow_node(cur, depth + 1)?,
                         }
                     }
                     if !seen.insert(key.clone()) {
@@ -912,6 +963,11 @@ fn flow_node(cur: &mut Cursor, depth: usize) -> Result<Yaml, String> {
 
 /// A key in `{...}`: quoted, or plain as written.
 fn flow_key(cur: &mut Cursor) -> Result<String, String> {
+    // PyYAML writes `{? key : value}` for the keys it writes explicitly in block style.
+    if cur.peek() == Some('?') && cur.peek_second().is_none_or(|c| WS.contains(&c)) {
+        cur.bump();
+        skip_flow_space(cur);
+    }
     match cur.peek() {
         Some('\'' | '"') => quoted(cur),
         Some('[' | '{') => Err(err(cur.number(), "a collection as a key is not supported")),
@@ -956,25 +1012,18 @@ fn flow_plain(cur: &mut Cursor) -> Result<String, String> {
         }
         // The line ended: the scalar goes on unless the next text ends it.
         let (line, off) = (cur.line, cur.off);
-        let mut breaks = 0;
-        let goes_on = loop {
-            if !cur.next_line() {
-                break false;
+        match cur.line_breaks() {
+            Some((first, more))
+                if cur
+                    .peek()
+                    .is_some_and(|c| !ends_flow_plain(c, cur.peek_second(), true)) =>
+            {
+                fold_breaks(&mut out, first, &more);
             }
-            cur.skip_indentation();
-            match cur.peek() {
-                None => breaks += 1,
-                Some(c) => break !ends_flow_plain(c, cur.peek_second(), true),
+            _ => {
+                (cur.line, cur.off) = (line, off);
+                return Ok(out);
             }
-        };
-        if !goes_on {
-            (cur.line, cur.off) = (line, off);
-            return Ok(out);
-        }
-        if breaks == 0 {
-            out.push(' ');
-        } else {
-            out.push_str(&"\n".repeat(breaks));
         }
     }
 }
@@ -1276,18 +1325,16 @@ fn write_block(out: &mut String, value: &Yaml, indent: usize, lead: &str) {
                     || key.chars().count() >= 128
                     || key.contains(['\n', '\u{85}', '\u{2028}', '\u{2029}']);
                 let key = string_text(key);
-                if explicit {
-                    out.push_str(&format!("{prefix}? {key}\n"));
-                    match inline_text(child) {
-                        Some(text) => out.push_str(&format!("{pad}: {text}\n")),
-                        None => write_block(out, child, indent + 2, &format!("{pad}: ")),
+                match (explicit, inline_text(child)) {
+                    (true, Some(text)) => {
+                        out.push_str(&format!("{prefix}? {key}\n{pad}: {text}\n"))
                     }
-                    prefix.clone_from(&pad);
-                    continue;
-                }
-                match inline_text(child) {
-                    Some(text) => out.push_str(&format!("{prefix}{key}: {text}\n")),
-                    None => {
+                    (true, None) => {
+                        out.push_str(&format!("{prefix}? {key}\n"));
+                        write_block(out, child, indent + 2, &format!("{pad}: "));
+                    }
+                    (false, Some(text)) => out.push_str(&format!("{prefix}{key}: {text}\n")),
+                    (false, None) => {
                         out.push_str(&format!("{prefix}{key}:\n"));
                         // PyYAML writes a mapping's list at the key's indentation.
                         let inner = match child {
@@ -1519,14 +1566,8 @@ source_type: code
             ("0b_", s("0b_")),
             ("a b  c", s("a b  c")),
             ("http://x:1/y#z", s("http://x:1/y#z")),
-            ("a: b", s("a: b")),
         ] {
-            let got = if text == "a: b" {
-                value("'a: b'")
-            } else {
-                value(text)
-            };
-            assert_eq!(got, expected, "{text:?}");
+            assert_eq!(value(text), expected, "{text:?}");
         }
         assert!(matches!(value(".nan"), Yaml::Float(f) if f.is_nan()));
         assert!(matches!(value(".NaN"), Yaml::Float(f) if f.is_nan()));
@@ -1683,6 +1724,44 @@ source_type: code
         assert_eq!(parse("").unwrap(), Yaml::Null);
         assert_eq!(parse("# only a comment\n").unwrap(), Yaml::Null);
         assert_eq!(parse("'0'\n").unwrap(), s("0"));
+    }
+
+    #[test]
+    fn explicit_keys_as_pyyaml_writes_them() {
+        let text = "? ''\n: empty\n? 'long\n\n  key'\n: - a\n  - b\n? k\n: n: 1\n  ? m\n  : 2\nflow: {? x : 1, y: 2}\nlast:\n";
+        let expected = map(&[
+            ("", s("empty")),
+            ("long\nkey", Yaml::Seq(vec![s("a"), s("b")])),
+            ("k", map(&[("n", Yaml::Int(1)), ("m", Yaml::Int(2))])),
+            ("flow", map(&[("x", Yaml::Int(1)), ("y", Yaml::Int(2))])),
+            ("last", Yaml::Null),
+        ]);
+        assert_eq!(parse(text).unwrap(), expected);
+        let long = "k".repeat(200);
+        let doc = map(&[
+            (&long, s("v")),
+            ("short", map(&[(&long, map(&[("a", Yaml::Int(1))]))])),
+        ]);
+        let written = dump(&doc);
+        assert_eq!(
+            written,
+            format!("? {long}\n: v\nshort:\n  ? {long}\n  : a: 1\n")
+        );
+        assert_eq!(parse(&written), Ok(doc));
+    }
+
+    #[test]
+    fn unicode_line_breaks_and_crlf_break_lines() {
+        // PyYAML writes U+2028 unescaped (allow_unicode) and reads it as a break that is kept.
+        assert_eq!(value("'a\u{2028}  b'"), s("a\u{2028}b"));
+        assert_eq!(value("'a\u{85}  b'"), s("a b"));
+        assert_eq!(value("plain\u{2028}  more"), s("plain\u{2028}more"));
+        assert_eq!(value(">\n  a\u{2028}  b\n  c\n"), s("a\u{2028}b c\n"));
+        assert_eq!(
+            parse("a: 1\r\nb: |\r\n  x\r\n  y\r\n").unwrap(),
+            map(&[("a", Yaml::Int(1)), ("b", s("x\ny\n"))])
+        );
+        assert_eq!(parse("b: |\n  x").unwrap().get("b"), Some(&s("x")));
     }
 
     #[test]
@@ -1947,7 +2026,7 @@ url: file:///tmp/mlruns/0
             ("a: &x 1\n", 1, "anchors"),
             ("a: *x\n", 1, "anchors"),
             ("a: !!str 1\n", 1, "tags"),
-            ("a: {? b: c}\n", 1, "'? '"),
+            ("a: [? b]\n", 1, "'? '"),
             ("? [a]\n: b\n", 1, "must be a string"),
             ("a: @x\n", 1, "cannot start"),
             ("a: \"bad \\q escape\"\n", 1, "unknown escape"),

@@ -64,7 +64,12 @@ struct Connection {
 
 impl Connection {
     /// Registers the reply and posts the request (with its payload as a message object).
-    fn enqueue(&mut self, pending: Pending, request: impl FnOnce(u64) -> Value, payload: Payload) -> u64 {
+    fn enqueue(
+        &mut self,
+        pending: Pending,
+        request: impl FnOnce(u64) -> Value,
+        payload: Payload,
+    ) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         self.waiting.insert(id, pending);
@@ -152,7 +157,11 @@ fn on_message(client: Client, text: &str) {
     if let Some(p) = msg.get("progress") {
         let field = |k: &str| p.get(k).and_then(Value::as_u64).unwrap_or(0);
         CONNECTION.with(|c| {
-            if let Some(report) = c.borrow().as_ref().and_then(|c| c.progress.get(&field("id"))) {
+            if let Some(report) = c
+                .borrow()
+                .as_ref()
+                .and_then(|c| c.progress.get(&field("id")))
+            {
                 report(field("done") as usize, field("total") as usize);
             }
         });
@@ -235,9 +244,7 @@ fn forget_progress(id: u64) {
 }
 
 /// A raw answer, or the MLflow error its body holds.
-fn raw_result(
-    response: Result<RawResponse, oneshot::Canceled>,
-) -> Result<RawResponse, ApiError> {
+fn raw_result(response: Result<RawResponse, oneshot::Canceled>) -> Result<RawResponse, ApiError> {
     let response = response.map_err(|_| ApiError::internal("the engine worker stopped"))?;
     if response.status >= 400 {
         let v: Value = serde_json::from_slice(&response.bytes).unwrap_or(Value::Null);
@@ -314,7 +321,11 @@ impl Client {
     }
 
     /// Imports a bundle (a zip's bytes or a picked folder's files) in the worker, reporting progress.
-    pub async fn import(&self, payload: Payload, on_progress: OnProgress) -> Result<Value, ApiError> {
+    pub async fn import(
+        &self,
+        payload: Payload,
+        on_progress: OnProgress,
+    ) -> Result<Value, ApiError> {
         let result = self
             .json_request(json!({"job": "import"}), payload, Some(on_progress))
             .await;
@@ -322,8 +333,34 @@ impl Client {
         result
     }
 
+    /// Trains (or searches) in the worker, as `crate::ml::request` describes the request.
+    pub async fn train(&self, request: Value, on_progress: OnProgress) -> Result<Value, ApiError> {
+        let result = self
+            .json_request(
+                json!({"job": "train", "request": request}),
+                Payload::None,
+                Some(on_progress),
+            )
+            .await;
+        self.revision.update(|r| *r += 1);
+        result
+    }
+
+    /// Asks the worker to stop a running search after its current trial.
+    pub fn cancel(&self) {
+        CONNECTION.with(|c| {
+            if let Some(conn) = c.borrow_mut().as_mut() {
+                conn.send(r#"{"control":"cancel"}"#.to_string());
+            }
+        });
+    }
+
     /// Exports the store in `format` (`mlruns` or `mlflow-db`) in the worker, reporting progress.
-    pub async fn export(&self, format: &str, on_progress: OnProgress) -> Result<RawResponse, ApiError> {
+    pub async fn export(
+        &self,
+        format: &str,
+        on_progress: OnProgress,
+    ) -> Result<RawResponse, ApiError> {
         let (tx, rx) = oneshot::channel();
         let request = json!({"job": "export", "format": format});
         let id = enqueue(Pending::Raw(tx), request, Payload::None, Some(on_progress))?;

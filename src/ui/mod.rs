@@ -7,9 +7,11 @@ mod compare;
 mod experiments;
 mod markdown;
 mod models;
+mod progress;
 pub mod router;
 mod run;
 mod runs;
+mod train;
 mod transfer;
 
 use client::{Client, StoreStatus};
@@ -76,6 +78,7 @@ fn App() -> impl IntoView {
             <p class="tagline">"MLflow in a browser tab"</p>
             <nav aria-label="Main">
                 <a href=Route::Experiments.href() aria-current=move || matches!(route.get(), Route::Experiments | Route::Runs { .. } | Route::Run { .. } | Route::Compare { .. }).then_some("page")>"Experiments"</a>
+                <a href=Route::Train.href() aria-current=move || matches!(route.get(), Route::Train).then_some("page")>"Train"</a>
                 <a href=Route::Models.href() aria-current=move || matches!(route.get(), Route::Models | Route::Model { .. }).then_some("page")>"Models"</a>
                 <a href=Route::Transfer.href() aria-current=move || matches!(route.get(), Route::Transfer).then_some("page")>"Import / export"</a>
             </nav>
@@ -90,6 +93,7 @@ fn App() -> impl IntoView {
                 Route::Compare { experiment_id, run_ids } => view! { <compare::ComparePage experiment_id run_ids/> }.into_any(),
                 Route::Models => view! { <models::ModelsPage/> }.into_any(),
                 Route::Transfer => view! { <transfer::TransferPage/> }.into_any(),
+                Route::Train => view! { <train::TrainPage/> }.into_any(),
                 Route::Model { name } => view! { <models::ModelPage name/> }.into_any(),
                 Route::NotFound(path) => view! {
                     <section class="panel"><h2>"Not found"</h2><p>"No page at "<code>{path}</code>"."</p>

@@ -21,6 +21,7 @@ pub enum Route {
     },
     Models,
     Transfer,
+    Train,
     Model {
         name: String,
     },
@@ -53,6 +54,7 @@ impl Route {
             },
             ["models"] => Route::Models,
             ["transfer"] => Route::Transfer,
+            ["train"] => Route::Train,
             ["models", name] => Route::Model {
                 name: crate::api::percent_decode(name),
             },
@@ -78,6 +80,7 @@ impl Route {
                 )
             }
             Route::Models => "#/models".into(),
+            Route::Train => "#/train".into(),
             Route::Transfer => "#/transfer".into(),
             Route::Model { name } => format!("#/models/{}", encode(name)),
             Route::NotFound(p) => format!("#/{p}"),

@@ -2,30 +2,8 @@
 //! out in either of MLflow's formats, each with a progress bar fed by the worker.
 
 use super::client::{Client, Payload};
+use super::progress::{Progress, ProgressBar};
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-
-/// A job's progress, as the bar shows it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Progress {
-    done: usize,
-    total: usize,
-}
-
-#[component]
-fn ProgressBar(label: &'static str, progress: ReadSignal<Option<Progress>>) -> impl IntoView {
-    move || {
-        progress.get().map(|p| {
-            let percent = p.done * 100 / p.total.max(1);
-            view! {
-                <div class="progress">
-                    <progress aria-label=label max=p.total.max(1) value=p.done></progress>
-                    <span aria-hidden="true">{format!("{percent}%")}</span>
-                </div>
-            }
-        })
-    }
-}
 
 /// What an import said: its summary and the note of every clash it resolved.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,7 +35,8 @@ async fn read_folder(
             .unwrap_or_else(|| file.name());
         let entry = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&entry, &"path".into(), &path.into());
-        let _ = js_sys::Reflect::set(&entry, &"bytes".into(), &read_file(&file).await?);
+        let bytes: wasm_bindgen::JsValue = read_file(&file).await?.into();
+        let _ = js_sys::Reflect::set(&entry, &"bytes".into(), &bytes);
         out.push(&entry);
         set_progress.set(Some(Progress {
             done: i as usize + 1,
@@ -163,9 +142,12 @@ pub fn TransferPage() -> impl IntoView {
         };
         match files.get(0) {
             // A dropped folder arrives as a file with no type and no size.
-            Some(f) if f.size() == 0.0 && f.type_().is_empty() => set_imported.set(Some(Err(
-                format!("{} looks like a folder: use “Choose a folder” for mlruns folders, or drop a zip.", f.name()),
-            ))),
+            Some(f) if f.size() == 0.0 && f.type_().is_empty() => {
+                set_imported.set(Some(Err(format!(
+                "{} looks like a folder: use “Choose a folder” for mlruns folders, or drop a zip.",
+                f.name()
+            ))))
+            }
             Some(f) => import_file(f),
             None => {}
         }
@@ -226,7 +208,7 @@ pub fn TransferPage() -> impl IntoView {
                     on:change=on_file disabled=busy/>
                 <label class="button" for="import-file">"Choose a zip"</label>
                 " "
-                <input id="import-folder" class="visually-hidden" type="file" webkitdirectory=""
+                <input id="import-folder" class="visually-hidden" type="file" prop:webkitdirectory=true
                     on:change=on_folder disabled=busy/>
                 <label class="button" for="import-folder">"Choose a folder"</label>
             </div>

@@ -28,6 +28,8 @@ struct State {
     /// Requests that arrived before the store opened, answered once it has.
     pending: Vec<String>,
     pool: Option<sqlite_wasm_vfs::sahpool::OpfsSAHPoolUtil>,
+    /// Set by a `{"control": "cancel"}` message; a running search stops after its current trial.
+    cancel: bool,
 }
 
 thread_local! {
@@ -145,7 +147,78 @@ fn run_job(id: &Value, msg: &Value, body: Vec<u8>, files: Option<Vec<(String, Ve
             .unwrap_or_else(|e| api::Response::error(&e));
             post_response(id, &response);
         }
-        other => post(&json!({"id": id, "error": ApiError::invalid(format!("unknown job {other:?}"))})),
+        Some("train") => {
+            STATE.with(|s| s.borrow_mut().cancel = false);
+            wasm_bindgen_futures::spawn_local(train_job(id.clone(), msg["request"].clone()));
+        }
+        other => {
+            post(&json!({"id": id, "error": ApiError::invalid(format!("unknown job {other:?}"))}))
+        }
+    }
+}
+
+/// A training run or a search. A search runs one trial per turn of the event loop, so progress is
+/// posted as trials finish and a cancel message is seen between trials.
+async fn train_job(id: Value, request: Value) {
+    use crate::ml::{request, train, tuning};
+    let fail = |e: ApiError| post(&json!({"id": id, "error": e}));
+    let job = match request::parse(&request) {
+        Ok(job) => job,
+        Err(e) => return fail(ApiError::invalid(e)),
+    };
+    match job {
+        request::Request::Train(spec) => {
+            post(&json!({"progress": {"id": id, "done": 0, "total": 1}}));
+            sleep_ms(0).await;
+            match with_store(|store| train::train(store, &spec)) {
+                Ok(t) => post(&json!({"id": id, "ok": {
+                    "run_id": t.run_id, "experiment_id": t.experiment_id,
+                    "metrics": t.metrics, "model_uri": t.model_uri,
+                }})),
+                Err(e) => fail(e),
+            }
+        }
+        request::Request::Search(spec) => {
+            let mut searcher = match with_store(|store| tuning::Searcher::start(store, &spec)) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            loop {
+                post(
+                    &json!({"progress": {"id": id, "done": searcher.done(), "total": searcher.total()}}),
+                );
+                sleep_ms(0).await;
+                if STATE.with(|s| s.borrow().cancel) {
+                    break;
+                }
+                match with_store(|store| searcher.step(store)) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => return fail(e),
+                }
+            }
+            post(
+                &json!({"progress": {"id": id, "done": searcher.done(), "total": searcher.total()}}),
+            );
+            let finished = with_store(|store| {
+                let outcome = searcher.finish(store)?;
+                let experiment_id = store.get_run(&outcome.parent_run_id)?.info.experiment_id;
+                Ok((outcome, experiment_id))
+            });
+            match finished {
+                Ok((o, experiment_id)) => post(&json!({"id": id, "ok": {
+                    "experiment_id": experiment_id,
+                    "parent_run_id": o.parent_run_id,
+                    "best_run_id": o.best.as_ref().map(|b| b.run_id.clone()),
+                    "best_params": o.best.as_ref().map(|b| b.params.clone()),
+                    "best_loss": o.best.as_ref().map(|b| b.loss),
+                    "loss_metric": o.loss_metric,
+                    "trials": o.trials.len(),
+                    "cancelled": o.cancelled,
+                }})),
+                Err(e) => fail(e),
+            }
+        }
     }
 }
 
@@ -196,6 +269,10 @@ fn on_message(text: String) {
     if let Ok(v) = serde_json::from_str::<Value>(&text) {
         if v.get("control").and_then(Value::as_str) == Some("takeover") {
             wasm_bindgen_futures::spawn_local(acquire(true));
+            return;
+        }
+        if v.get("control").and_then(Value::as_str) == Some("cancel") {
+            STATE.with(|s| s.borrow_mut().cancel = true);
             return;
         }
     }

@@ -1,0 +1,123 @@
+//! A training request as JSON, the form the browser's Train page sends to the worker:
+//!
+//! ```json
+//! {"experiment": "course", "dataset": "taxi-trips", "rows": 2000, "seed": 42, "model": "Lasso",
+//!  "params": {"alpha": "0.1"}, "autolog": true, "log_model": false, "run_name": "lasso",
+//!  "tune": {"algo": "tpe", "max_evals": 20, "space": {"alpha": ["loguniform", -7, 0]}}}
+//! ```
+
+use super::data;
+use super::estimators::Estimator;
+use super::train::TrainSpec;
+use super::tuning::{self, Algo, SearchSpec};
+use serde_json::Value;
+
+/// One training run, or a search of many.
+#[derive(Debug, Clone)]
+pub enum Request {
+    Train(Box<TrainSpec>),
+    Search(Box<SearchSpec>),
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Null => "None".into(),
+        other => other.to_string(),
+    }
+}
+
+pub fn parse(v: &Value) -> Result<Request, String> {
+    let field = |k: &str| v.get(k).filter(|x| !x.is_null());
+    let string = |k: &str| field(k).and_then(Value::as_str).map(str::to_string);
+    let experiment = string("experiment")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or("name the experiment")?;
+    let dataset = string("dataset").ok_or("choose a data set")?;
+    let rows = field("rows")
+        .and_then(Value::as_u64)
+        .unwrap_or(2000)
+        .clamp(10, 1_000_000) as usize;
+    let seed = field("seed").and_then(Value::as_u64).unwrap_or(42);
+    let model = string("model").ok_or("choose a model")?;
+    let mut estimator = Estimator::new(&model)?;
+    let mut explicit = Vec::new();
+    if let Some(params) = field("params") {
+        let map = params
+            .as_object()
+            .ok_or("params must be an object of name: value")?;
+        for (k, value) in map {
+            let value = text(value);
+            estimator = estimator.set(k, &value)?;
+            explicit.push((k.clone(), value));
+        }
+    }
+    let mut spec = TrainSpec::new(&experiment, data::builtin(&dataset, rows, seed)?, estimator);
+    spec.explicit_params = explicit;
+    spec.seed = seed;
+    spec.autolog = field("autolog").and_then(Value::as_bool).unwrap_or(false);
+    spec.log_model = field("log_model").and_then(Value::as_bool).unwrap_or(false);
+    spec.scale = field("scale").and_then(Value::as_bool).unwrap_or(false);
+    spec.run_name = string("run_name").filter(|s| !s.trim().is_empty());
+    let Some(tune) = field("tune") else {
+        return Ok(Request::Train(Box::new(spec)));
+    };
+    let algo = Algo::parse(tune.get("algo").and_then(Value::as_str).unwrap_or("tpe"))?;
+    let max_evals = tune.get("max_evals").and_then(Value::as_u64).unwrap_or(0) as usize;
+    if !(1..=500).contains(&max_evals) {
+        return Err("max_evals must be between 1 and 500".into());
+    }
+    let space = tuning::parse_space(tune.get("space").unwrap_or(&Value::Null))?;
+    let algo = match algo {
+        // A short search still learns: at most half its trials are random start-up trials.
+        Algo::Tpe {
+            startup,
+            gamma,
+            candidates,
+        } => Algo::Tpe {
+            startup: startup.min(max_evals.div_ceil(2)).max(1),
+            gamma,
+            candidates,
+        },
+        other => other,
+    };
+    Ok(Request::Search(Box::new(SearchSpec {
+        base: spec,
+        space,
+        algo,
+        max_evals,
+        seed,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_parse_and_bad_ones_name_the_problem() {
+        let r = parse(&json!({"experiment": "e", "dataset": "diabetes", "model": "Lasso", "params": {"alpha": 0.1}})).unwrap();
+        assert!(
+            matches!(r, Request::Train(s) if s.explicit_params == vec![("alpha".to_string(), "0.1".to_string())])
+        );
+        let r = parse(
+            &json!({"experiment": "e", "dataset": "diabetes", "model": "Lasso",
+            "tune": {"algo": "tpe", "max_evals": 6, "space": {"alpha": ["loguniform", -5, 0]}}}),
+        )
+        .unwrap();
+        assert!(
+            matches!(r, Request::Search(s) if s.max_evals == 6 && matches!(s.algo, Algo::Tpe { startup: 3, .. }))
+        );
+        let err = |v: Value| parse(&v).unwrap_err();
+        assert!(err(json!({"dataset": "diabetes", "model": "Lasso"})).contains("experiment"));
+        assert!(
+            err(json!({"experiment": "e", "dataset": "nope", "model": "Lasso"}))
+                .contains("unknown data set")
+        );
+        assert!(err(json!({"experiment": "e", "dataset": "diabetes", "model": "Lasso", "params": {"alpha": "x"}})).contains("not a number"));
+        assert!(err(json!({"experiment": "e", "dataset": "diabetes", "model": "Lasso", "tune": {"max_evals": 0}})).contains("max_evals"));
+    }
+}

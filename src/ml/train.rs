@@ -1,0 +1,313 @@
+//! A training run, tracked: split, prepare, fit, evaluate, and log to the store as MLflow would.
+//! Without autolog the run holds what a course notebook logs by hand (the parameters set, the
+//! validation metrics); with autolog, every estimator parameter (defaults included), training and
+//! validation metrics, the model (MLflow 3 logged model + MLmodel), the dataset input, and plots.
+
+use super::data::{Dataset, Task};
+use super::estimators::Estimator;
+use super::model::{self, PostProcess, Saved};
+use super::prep::{self, Preprocessor};
+use super::{metrics, plots};
+use crate::api::{ApiError, ApiResult};
+use crate::tracking::{DatasetInput, KeyValue, Metric, ModelOutput, Store};
+use serde_json::json;
+
+/// What to train and how to record it.
+#[derive(Debug, Clone)]
+pub struct TrainSpec {
+    pub experiment: String,
+    pub data: Dataset,
+    pub estimator: Estimator,
+    /// The parameters the user set (what a notebook's `log_params` would log).
+    pub explicit_params: Vec<(String, String)>,
+    pub run_name: Option<String>,
+    pub autolog: bool,
+    /// Log the model even without autolog (`mlflow.<flavor>.log_model`).
+    pub log_model: bool,
+    pub validation_fraction: f64,
+    /// When set, the last rows are the validation split (a separate validation file), in order.
+    pub valid_rows: Option<usize>,
+    pub seed: u64,
+    pub scale: bool,
+    pub parent_run_id: Option<String>,
+    pub tags: Vec<(String, String)>,
+    /// Post-processing of a wrapped (pyfunc-style) model.
+    pub post: Vec<PostProcess>,
+}
+
+impl TrainSpec {
+    /// Row indices of the training and validation splits.
+    pub fn split(&self) -> Result<(Vec<usize>, Vec<usize>), String> {
+        let n = self.data.nrows();
+        match self.valid_rows {
+            Some(v) if v < n => Ok(((0..n - v).collect(), (n - v..n).collect())),
+            Some(_) => Err("the validation rows leave nothing to train on".into()),
+            None => prep::split(n, self.validation_fraction, self.seed),
+        }
+    }
+
+    pub fn new(experiment: &str, data: Dataset, estimator: Estimator) -> TrainSpec {
+        TrainSpec {
+            experiment: experiment.to_string(),
+            data,
+            estimator,
+            explicit_params: Vec::new(),
+            run_name: None,
+            autolog: false,
+            log_model: false,
+            validation_fraction: 0.25,
+            valid_rows: None,
+            seed: 42,
+            scale: false,
+            parent_run_id: None,
+            tags: Vec::new(),
+            post: Vec::new(),
+        }
+    }
+}
+
+/// What a training run produced.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    pub run_id: String,
+    pub experiment_id: String,
+    pub metrics: Vec<(String, f64)>,
+    /// `runs:/<run>/model` when a model was logged.
+    pub model_uri: Option<String>,
+    pub model_id: Option<String>,
+    pub saved: Saved,
+}
+
+fn invalid(e: String) -> ApiError {
+    ApiError::invalid(e)
+}
+
+/// The experiment named, created when absent.
+pub fn experiment_id(store: &mut Store, name: &str) -> ApiResult<String> {
+    match store.get_experiment_by_name(name) {
+        Ok(e) => Ok(e.experiment_id),
+        Err(_) => store.create_experiment(name, None, &[]),
+    }
+}
+
+/// A fitted model, its metrics (training and validation), and the rows of each split.
+pub type Fitted = (Saved, Vec<(String, f64)>, Vec<usize>, Vec<usize>);
+
+/// Fits and evaluates without touching the store.
+pub fn fit(spec: &TrainSpec) -> Result<Fitted, String> {
+    if spec.estimator.task() == Task::Classification && spec.data.task != Task::Classification {
+        let distinct = {
+            let mut t = spec.data.target.clone();
+            t.sort_by(f64::total_cmp);
+            t.dedup();
+            t.len()
+        };
+        if distinct > 20 || spec.data.target.iter().any(|v| v.fract() != 0.0) {
+            return Err(format!(
+                "{} is a classifier, but the target '{}' holds continuous values",
+                spec.estimator.name, spec.data.target_name
+            ));
+        }
+    }
+    let (train, valid) = spec.split()?;
+    let train_set = spec.data.take(&train);
+    let valid_set = spec.data.take(&valid);
+    let pre = Preprocessor::fit(&train_set.features, spec.scale)?;
+    let x_train = pre.transform(&train_set.features)?;
+    let fitted = spec.estimator.fit(x_train.view(), &train_set.target)?;
+    let mut measured = Vec::new();
+    for (prefix, set) in [("training", &train_set), ("val", &valid_set)] {
+        if set.nrows() == 0 {
+            continue;
+        }
+        let x = pre.transform(&set.features)?;
+        let pred = fitted.predict(x.view())?;
+        let values = match spec.estimator.task() {
+            Task::Regression => metrics::regression(prefix, &set.target, &pred),
+            Task::Classification => {
+                let proba = fitted.predict_proba(x.view());
+                let classes = fitted.classes().unwrap_or_default();
+                metrics::classification(
+                    prefix,
+                    &set.target,
+                    &pred,
+                    proba.as_ref().map(|p| (p, &classes[..])),
+                )
+            }
+        };
+        measured.extend(values);
+    }
+    let saved = Saved {
+        estimator: spec.estimator.clone(),
+        model: fitted,
+        preprocessor: pre,
+        post: spec.post.clone(),
+    };
+    Ok((saved, measured, train, valid))
+}
+
+/// Trains and records one run. A failure to fit is recorded as a FAILED run with the reason.
+pub fn train(store: &mut Store, spec: &TrainSpec) -> ApiResult<Trained> {
+    let experiment_id = experiment_id(store, &spec.experiment)?;
+    let mut tags = vec![
+        KeyValue::new("mlflow.source.name", "flowbook"),
+        KeyValue::new("mlflow.source.type", "LOCAL"),
+        KeyValue::new("mlflow.user", "learner"),
+        KeyValue::new("estimator_name", &spec.estimator.name),
+        KeyValue::new("estimator_class", spec.estimator.class_path()),
+    ];
+    if let Some(parent) = &spec.parent_run_id {
+        tags.push(KeyValue::new("mlflow.parentRunId", parent));
+    }
+    tags.extend(spec.tags.iter().map(|(k, v)| KeyValue::new(k, v)));
+    let run = store.create_run(
+        &experiment_id,
+        "learner",
+        Some(crate::clock::now_ms()),
+        spec.run_name.as_deref(),
+        &tags,
+    )?;
+    let run_id = run.info.run_id.clone();
+    match record(store, spec, &experiment_id, &run_id) {
+        Ok(trained) => {
+            store.update_run(
+                &run_id,
+                Some("FINISHED"),
+                Some(crate::clock::now_ms()),
+                None,
+            )?;
+            Ok(trained)
+        }
+        Err(e) => {
+            let _ = store.set_tag(&run_id, "flowbook.error", &e.message);
+            store.update_run(&run_id, Some("FAILED"), Some(crate::clock::now_ms()), None)?;
+            Err(e)
+        }
+    }
+}
+
+fn record(
+    store: &mut Store,
+    spec: &TrainSpec,
+    experiment_id: &str,
+    run_id: &str,
+) -> ApiResult<Trained> {
+    let (saved, measured, train, _) = fit(spec).map_err(invalid)?;
+    let now = crate::clock::now_ms();
+    let params: Vec<KeyValue> = if spec.autolog {
+        saved
+            .estimator
+            .params()
+            .iter()
+            .map(|(k, v)| KeyValue::new(k, v))
+            .collect()
+    } else {
+        spec.explicit_params
+            .iter()
+            .map(|(k, v)| KeyValue::new(k, v))
+            .collect()
+    };
+    let logged: Vec<(String, f64)> = if spec.autolog {
+        measured.clone()
+    } else {
+        measured
+            .iter()
+            .filter(|(k, _)| k.starts_with("val_"))
+            .cloned()
+            .collect()
+    };
+    let metrics: Vec<Metric> = logged
+        .iter()
+        .map(|(k, v)| Metric {
+            key: k.clone(),
+            value: *v,
+            timestamp: now,
+            step: 0,
+        })
+        .collect();
+    store.log_batch(run_id, &metrics, &params, &[])?;
+    let mut out = Trained {
+        run_id: run_id.to_string(),
+        experiment_id: experiment_id.to_string(),
+        metrics: measured,
+        model_uri: None,
+        model_id: None,
+        saved,
+    };
+    if spec.autolog {
+        let train_set = spec.data.take(&train);
+        let profile = json!({"num_rows": train_set.nrows(), "num_elements": train_set.nrows() * (train_set.features.names.len() + 1)});
+        let schema = json!({"mlflow_colspec": train_set.features.names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()});
+        store.log_inputs(
+            run_id,
+            &[DatasetInput {
+                tags: vec![KeyValue::new("mlflow.data.context", "train")],
+                dataset: crate::tracking::Dataset {
+                    name: spec.data.name.clone(),
+                    digest: train_set.digest(),
+                    source_type: "code".into(),
+                    source: json!({"tags": {"mlflow.source.name": "flowbook"}}).to_string(),
+                    schema: Some(schema.to_string()),
+                    profile: Some(profile.to_string()),
+                },
+            }],
+            &[],
+        )?;
+        let artifacts = store.get_run(run_id)?.info.artifact_uri;
+        let base = crate::tracking::artifacts::key_of_uri(&artifacts)?;
+        for (name, content) in plots::for_run(spec, &out.saved).map_err(invalid)? {
+            store.put_artifact(&format!("{base}/{name}"), &content)?;
+        }
+    }
+    if spec.autolog || spec.log_model {
+        let (uri, id) = log_model(store, spec, &out.saved, experiment_id, run_id)?;
+        out.model_uri = Some(uri);
+        out.model_id = Some(id);
+    }
+    Ok(out)
+}
+
+/// Logs a model as MLflow 3 does: a logged model named `model` from the run, its folder holding the
+/// MLmodel, the fitted model and an input example; `runs:/<run>/model` and `models:/<id>` name it.
+pub fn log_model(
+    store: &mut Store,
+    spec: &TrainSpec,
+    saved: &Saved,
+    experiment_id: &str,
+    run_id: &str,
+) -> ApiResult<(String, String)> {
+    let params: Vec<KeyValue> = saved
+        .estimator
+        .params()
+        .iter()
+        .map(|(k, v)| KeyValue::new(k, v))
+        .collect();
+    let logged = store.create_logged_model(
+        experiment_id,
+        Some("model"),
+        Some("flowbook"),
+        Some(run_id),
+        &params,
+        &[KeyValue::new("mlflow.source.name", "flowbook")],
+    )?;
+    let base = crate::tracking::artifacts::key_of_uri(&logged.info.artifact_uri)?;
+    let sample = spec
+        .data
+        .features
+        .take(&(0..spec.data.nrows().min(5)).collect::<Vec<_>>());
+    for (name, content) in
+        model::files(saved, &sample, Some(&logged.info.model_id), run_id, "model")
+            .map_err(invalid)?
+    {
+        store.put_artifact(&format!("{base}/{name}"), &content)?;
+    }
+    store.log_outputs(
+        run_id,
+        &[ModelOutput {
+            model_id: logged.info.model_id.clone(),
+            step: 0,
+        }],
+    )?;
+    store.finalize_logged_model(&logged.info.model_id, "LOGGED_MODEL_READY")?;
+    Ok((format!("runs:/{run_id}/model"), logged.info.model_id))
+}

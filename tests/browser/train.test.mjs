@@ -1,0 +1,58 @@
+// Training in the browser (the engine compiled to wasm, in its worker): the course's two Lasso runs
+// with autolog, a small TPE search as nested runs, a cancelled search, and a bad request refused.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { start, foreignRequests, SCREENSHOTS } from './harness.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { await env?.close(); });
+
+async function train(page, { model = 'Lasso', params, runName = '', search = 'none', trials = '6' }) {
+  await page.getByLabel('Model').selectOption(model);
+  await page.getByLabel('Parameters').fill(params);
+  await page.getByLabel('Run name').fill(runName);
+  await page.getByLabel('Hyperparameter search').selectOption(search);
+  if (search !== 'none') await page.getByLabel('Trials').fill(trials);
+  await page.getByRole('button', { name: 'Train' }).click();
+}
+
+test('two Lasso runs train in the browser and land in the experiment with autolog', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/train');
+  await page.getByText('Saved in this browser').waitFor({ timeout: 30000 });
+  for (const alpha of ['0.1', '0.01']) {
+    await train(page, { params: `alpha=${alpha}`, runName: `lasso-${alpha}` });
+    await page.getByText(/Run finished: .*val_root_mean_squared_error = \d/).waitFor({ timeout: 60000 });
+  }
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'train.png'), fullPage: true });
+  await page.getByRole('link', { name: 'Open the run' }).click();
+  await page.getByRole('heading', { name: 'lasso-0.01', level: 2 }).waitFor();
+  await page.getByRole('rowheader', { name: 'max_iter' }).waitFor();
+  await page.getByRole('button', { name: /plots/ }).waitFor();
+  assert.deepEqual(env.problems, []);
+});
+
+test('a TPE search runs its trials as nested runs and names the best one', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/train');
+  await train(page, { params: '', runName: 'tpe-search', search: 'tpe', trials: '6' });
+  await page.getByText(/Search finished: 6 trials; best val_root_mean_squared_error = \d/).waitFor({ timeout: 120000 });
+  await page.getByRole('link', { name: 'all runs' }).click();
+  await page.getByRole('link', { name: 'tpe-search' }).waitFor();
+  assert.deepEqual(env.problems, []);
+});
+
+test('a long search can be cancelled, and a bad request is refused with its reason', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/train');
+  await train(page, { params: '', runName: 'cancelled', search: 'random', trials: '300' });
+  await page.locator('progress[aria-label="Training"]').waitFor();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByText(/Search finished: \d+ trials \(cancelled\)/).waitFor({ timeout: 60000 });
+  await train(page, { params: 'alpha=lots', runName: 'bad' });
+  await page.getByRole('alert').getByText('parameter alpha=lots is not a number').waitFor();
+  assert.deepEqual(env.problems, []);
+  assert.deepEqual(foreignRequests(env), []);
+});
