@@ -424,3 +424,18 @@ fn progress_is_reported_up_to_the_total() {
     let (done, total) = *seen.last().unwrap();
     assert_eq!(done, total);
 }
+
+#[test]
+fn a_database_bundle_opens_into_a_store_on_disk() {
+    // A store file is in WAL mode with its own page size; the bundle's database is taken whole.
+    let dir = std::env::temp_dir().join(format!("flowbook-disk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let zip = fixture("mlflow3-sqlite-course");
+    {
+        let mut store = Store::open(&dir.join("mlflow.db")).unwrap();
+        import(&mut store, &zip);
+    }
+    let mut reopened = Store::open(&dir.join("mlflow.db")).unwrap();
+    assert_expected_facts(&mut reopened, &expected(&zip), "on disk");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

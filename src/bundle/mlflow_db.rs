@@ -83,8 +83,9 @@ fn mlflow_tables(store: &Store) -> ApiResult<(Connection, Box<dyn std::io::Read>
 fn mlflow_tables(store: &Store) -> ApiResult<(Connection, Box<dyn std::io::Read>)> {
     let mut copy = Connection::open_in_memory()?;
     {
+        // All pages in one step: run_to_completion sleeps between steps, which wasm cannot.
         let backup = rusqlite::backup::Backup::new(store.connection(), &mut copy)?;
-        backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
+        backup.step(-1)?;
     }
     copy.execute_batch(DROP_FLOWBOOK_OBJECTS)?;
     let bytes = copy.serialize(MAIN_DB)?.to_vec();
@@ -231,9 +232,26 @@ pub fn import(
         artifacts: artifact_count,
         ..Default::default()
     };
+    // SQLite refuses a backup into a WAL database of another page size: the store leaves WAL for
+    // the copy (which then takes the bundle's page size) and returns to it after.
+    let journal: String = store
+        .connection()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    let wal = journal.eq_ignore_ascii_case("wal");
+    if wal {
+        store
+            .connection()
+            .pragma_update(None, "journal_mode", "DELETE")?;
+    }
     // One backup step of every page: the store takes the staged database in one transaction.
-    let backup = rusqlite::backup::Backup::new(staged.connection(), store.connection_mut())?;
-    backup.step(-1)?;
+    let copied = rusqlite::backup::Backup::new(staged.connection(), store.connection_mut())
+        .and_then(|backup| backup.step(-1).map(|_| ()));
+    if wal {
+        store
+            .connection()
+            .pragma_update(None, "journal_mode", "WAL")?;
+    }
+    copied?;
     progress(total, total);
     Ok(summary)
 }

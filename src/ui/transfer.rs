@@ -21,13 +21,12 @@ async fn read_file(file: &web_sys::File) -> Result<js_sys::Uint8Array, String> {
 
 /// A picked folder's files as `{path, bytes}` objects, reading shown on the bar's first half.
 async fn read_folder(
-    files: web_sys::FileList,
+    files: Vec<web_sys::File>,
     set_progress: WriteSignal<Option<Progress>>,
 ) -> Result<js_sys::Array, String> {
     let out = js_sys::Array::new();
-    let total = files.length() as usize;
-    for i in 0..files.length() {
-        let Some(file) = files.get(i) else { continue };
+    let total = files.len();
+    for (i, file) in files.into_iter().enumerate() {
         let path = js_sys::Reflect::get(&file, &"webkitRelativePath".into())
             .ok()
             .and_then(|p| p.as_string())
@@ -39,7 +38,7 @@ async fn read_folder(
         let _ = js_sys::Reflect::set(&entry, &"bytes".into(), &bytes);
         out.push(&entry);
         set_progress.set(Some(Progress {
-            done: i as usize + 1,
+            done: i + 1,
             total: total * 2,
         }));
     }
@@ -112,16 +111,21 @@ pub fn TransferPage() -> impl IntoView {
     };
     let on_folder = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(files) = input.files().filter(|f| f.length() > 0) else {
-            return;
-        };
+        // The FileList is live: copy it out before clearing the input for the next pick.
+        let files: Vec<web_sys::File> = input
+            .files()
+            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+            .unwrap_or_default();
         input.set_value("");
+        if files.is_empty() {
+            return;
+        }
         set_imported.set(None);
         leptos::task::spawn_local(async move {
-            let count = files.length() as usize;
+            let count = files.len();
             let name = files
-                .get(0)
-                .and_then(|f| js_sys::Reflect::get(&f, &"webkitRelativePath".into()).ok())
+                .first()
+                .and_then(|f| js_sys::Reflect::get(f, &"webkitRelativePath".into()).ok())
                 .and_then(|p| p.as_string())
                 .and_then(|p| p.split('/').next().map(str::to_string))
                 .unwrap_or_else(|| "the folder".into());

@@ -30,5 +30,13 @@ for (const scheme of ['light', 'dark']) {
     await page.goto(env.url + '#/experiments/0');
     await page.getByRole('heading', { name: /runs/ }).waitFor();
     assert.deepEqual(await audit(page), []);
+    await page.goto(env.url + '#/train');
+    await page.getByRole('heading', { name: 'Train a model' }).waitFor();
+    await page.getByLabel('Hyperparameter search').selectOption('tpe');
+    await page.getByLabel('Search space (hyperopt expressions)').waitFor();
+    assert.deepEqual(await audit(page), []);
+    await page.goto(env.url + '#/transfer');
+    await page.getByRole('heading', { name: 'Import' }).waitFor();
+    assert.deepEqual(await audit(page), []);
   });
 }

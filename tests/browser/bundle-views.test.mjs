@@ -29,22 +29,6 @@ test('an mlflow.db bundle imports, and a bad file is refused by name', async () 
   assert.deepEqual(env.problems, []);
 });
 
-test('an mlruns folder from MLflow 2.x merges in, and every clash is listed', async () => {
-  const { page } = env;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-mlruns-'));
-  execFileSync('python3', ['-m', 'zipfile', '-e', MLFLOW2, dir]);
-  fs.rmSync(path.join(dir, 'expected.json'));
-  await page.getByLabel('Choose a folder').setInputFiles(path.join(dir, 'mlruns'));
-  await page.getByText(/Imported 0 experiments, 10 runs, 0 registered models, 2 model versions, \d+ artifacts from mlruns\./)
-    .waitFor({ timeout: 60000 });
-  await page.getByText("experiment 'nyc-taxi-experiment' already exists here").waitFor();
-  await page.getByText(/registered model 'nyc-taxi-regressor' already exists here/).waitFor();
-  await page.getByText(/alias 'champion' of 'nyc-taxi-regressor' already points to version 1 here/).waitFor();
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'import.png'), fullPage: true });
-  fs.rmSync(dir, { recursive: true });
-  assert.deepEqual(env.problems, []);
-});
-
 test('the runs table filters with MLflow grammar and shows its errors inline', async () => {
   const { page } = env;
   await page.goto(env.url + '#/experiments');
@@ -99,6 +83,26 @@ test('two runs compare side by side with charts', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'compare.png'), fullPage: true });
   assert.deepEqual(env.problems, []);
   assert.deepEqual(foreignRequests(env), []);
+});
+
+test('an mlruns folder from MLflow 2.x merges in, and every clash is listed', async () => {
+  const { page } = env;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowbook-mlruns-'));
+  execFileSync('python3', ['-m', 'zipfile', '-e', MLFLOW2, dir]);
+  fs.rmSync(path.join(dir, 'expected.json'));
+  await page.goto(env.url + '#/transfer');
+  await page.getByLabel('Choose a folder').setInputFiles(path.join(dir, 'mlruns'));
+  const outcome = page.locator('#import-heading ~ [role=status], #import-heading ~ [role=alert]');
+  await outcome.waitFor({ timeout: 60000 });
+  console.log('folder import said:', await outcome.innerText());
+  await page.getByText(/Imported 0 experiments, 10 runs, 0 registered models, 2 model versions, \d+ artifacts from mlruns\./)
+    .waitFor({ timeout: 60000 });
+  await page.getByText("experiment 'nyc-taxi-experiment' already exists here").waitFor();
+  await page.getByText(/registered model 'nyc-taxi-regressor' already exists here/).waitFor();
+  await page.getByText(/alias 'champion' of 'nyc-taxi-regressor' already points to version 1 here/).waitFor();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'import.png'), fullPage: true });
+  fs.rmSync(dir, { recursive: true });
+  assert.deepEqual(env.problems, []);
 });
 
 test('the store exports in both formats, as downloads', async () => {

@@ -10,7 +10,7 @@ before(async () => { env = await start(); });
 after(async () => { await env?.close(); });
 
 async function train(page, { model = 'Lasso', params, runName = '', search = 'none', trials = '6' }) {
-  await page.getByLabel('Model').selectOption(model);
+  await page.getByLabel('Model', { exact: true }).selectOption(model);
   await page.getByLabel('Parameters').fill(params);
   await page.getByLabel('Run name').fill(runName);
   await page.getByLabel('Hyperparameter search').selectOption(search);

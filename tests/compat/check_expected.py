@@ -68,8 +68,10 @@ def facts(uri):
     experiments = client.search_experiments(view_type=ViewType.ALL)
     for exp in experiments:
         for run in client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL, max_results=1000):
+            # A file store may repeat an identical point (same step, time and value); MLflow's SQL
+            # schema keys metrics on exactly those, so a database holds it once: compare as sets.
             histories = {
-                key: sorted((m.step, m.timestamp, repr(m.value)) for m in client.get_metric_history(run.info.run_id, key))
+                key: sorted({(m.step, m.timestamp, repr(m.value)) for m in client.get_metric_history(run.info.run_id, key)})
                 for key in run.data.metrics
             }
             inputs = sorted(

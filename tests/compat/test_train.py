@@ -54,7 +54,7 @@ def test_a_trained_run_and_its_model_are_read_by_real_mlflow(workdir):
         model = Model.load(f"runs:/{run_id}/model")
         assert "flowbook" in model.flavors
         assert model.model_id == models[0].model_id
-        assert [c["name"] for c in model.signature.inputs.to_dict()][:3] == ["age", "sex", "bmi"]
+        assert [c["name"] for c in model.signature.inputs.to_dict()][:3] == ["age", "sex", "body mass index"]
         assert model.saved_input_example_info["type"] == "dataframe"
         assert Model.load(f"models:/{models[0].model_id}").flavors["flowbook"]["model_data"] == "model.json"
     finally:
