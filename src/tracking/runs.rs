@@ -89,15 +89,55 @@ pub(crate) fn check_run_active(conn: &Connection, run_id: &str) -> ApiResult<i64
     Ok(experiment_id)
 }
 
+/// Rows per multi-row INSERT: one statement step per chunk rather than per point (bulk logging
+/// and bundle imports spend most of their time here).
+const METRIC_CHUNK: usize = 64;
+
+fn multi_row_metric_insert() -> String {
+    let row = "(?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES {}",
+        vec![row; METRIC_CHUNK].join(", ")
+    )
+}
+
 pub(crate) fn insert_metrics(conn: &Connection, run_id: &str, metrics: &[Metric]) -> ApiResult<()> {
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
+    let sanitized: Vec<(f64, bool)> = metrics.iter().map(|m| sanitize(m.value)).collect();
+    let full_chunks = metrics.len() / METRIC_CHUNK;
+    if full_chunks > 0 {
+        let mut multi = conn.prepare_cached(&multi_row_metric_insert())?;
+        let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(METRIC_CHUNK * 6);
+        for (chunk, values) in metrics
+            .chunks_exact(METRIC_CHUNK)
+            .zip(sanitized.chunks_exact(METRIC_CHUNK))
+        {
+            args.clear();
+            for (m, (value, is_nan)) in chunk.iter().zip(values) {
+                args.extend([
+                    &m.key as &dyn rusqlite::ToSql,
+                    value,
+                    &m.timestamp,
+                    &run_id,
+                    &m.step,
+                    is_nan,
+                ]);
+            }
+            multi.execute(&args[..])?;
+        }
+    }
+    for (m, (value, is_nan)) in metrics
+        .iter()
+        .zip(&sanitized)
+        .skip(full_chunks * METRIC_CHUNK)
+    {
+        insert.execute(params![m.key, value, m.timestamp, run_id, m.step, is_nan])?;
+    }
     // The newest value per key, by MLflow's rule: (step, timestamp, value) compared in order.
     let mut newest: HashMap<&str, (i64, i64, f64, bool)> = HashMap::new();
-    for m in metrics {
-        let (value, is_nan) = sanitize(m.value);
-        insert.execute(params![m.key, value, m.timestamp, run_id, m.step, is_nan])?;
+    for (m, &(value, is_nan)) in metrics.iter().zip(&sanitized) {
         let candidate = (m.step, m.timestamp, value, is_nan);
         match newest.get(m.key.as_str()) {
             Some(old) if (old.0, old.1, old.2) >= (candidate.0, candidate.1, candidate.2) => {}
