@@ -232,26 +232,11 @@ pub fn import(
         artifacts: artifact_count,
         ..Default::default()
     };
-    // SQLite refuses a backup into a WAL database of another page size: the store leaves WAL for
-    // the copy (which then takes the bundle's page size) and returns to it after.
-    let journal: String = store
-        .connection()
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    let wal = journal.eq_ignore_ascii_case("wal");
-    if wal {
-        store
-            .connection()
-            .pragma_update(None, "journal_mode", "DELETE")?;
-    }
-    // One backup step of every page: the store takes the staged database in one transaction.
-    let copied = rusqlite::backup::Backup::new(staged.connection(), store.connection_mut())
-        .and_then(|backup| backup.step(-1).map(|_| ()));
-    if wal {
-        store
-            .connection()
-            .pragma_update(None, "journal_mode", "WAL")?;
-    }
-    copied?;
+    // One backup step of every page: the store takes the staged database in one transaction. (The
+    // store is out of WAL mode here — `bundle::import` sees to it — as SQLite refuses a backup into a
+    // WAL database of another page size.)
+    let backup = rusqlite::backup::Backup::new(staged.connection(), store.connection_mut())?;
+    backup.step(-1)?;
     progress(total, total);
     Ok(summary)
 }

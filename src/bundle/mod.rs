@@ -83,14 +83,32 @@ pub fn import(
     source: &mut Source,
     progress: &mut dyn FnMut(usize, usize),
 ) -> ApiResult<ImportSummary> {
-    match Kind::detect(source)? {
+    let kind = Kind::detect(source)?;
+    // One large transaction: in WAL mode every page would be written twice (to the WAL, then by the
+    // checkpoint); a rollback journal writes new pages once. The store returns to WAL after.
+    let wal = store
+        .connection()
+        .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))?
+        .eq_ignore_ascii_case("wal");
+    if wal {
+        store
+            .connection()
+            .pragma_update(None, "journal_mode", "DELETE")?;
+    }
+    let result = match kind {
         Kind::MlflowDb(path) => mlflow_db::import(store, source, &path, progress),
         Kind::Mlruns(root) => store.write(|tx| {
             let mut merge = merge::Merge::new(tx);
             mlruns::read(source, &root, &mut merge, progress)?;
             Ok(merge.summary)
         }),
+    };
+    if wal {
+        store
+            .connection()
+            .pragma_update(None, "journal_mode", "WAL")?;
     }
+    result
 }
 
 /// Imports a zip's bytes.

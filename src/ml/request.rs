@@ -92,6 +92,43 @@ pub fn parse(v: &Value) -> Result<Request, String> {
     })))
 }
 
+/// An evaluation request: `{"experiment", "model_uri", "reference": {"dataset", "rows", "seed"},
+/// "current": {...}}`, the data sets built-in or generated.
+pub struct EvaluationRequest {
+    pub experiment: String,
+    pub model_uri: String,
+    pub reference: data::Dataset,
+    pub current: data::Dataset,
+}
+
+pub fn parse_evaluation(v: &Value) -> Result<EvaluationRequest, String> {
+    let string = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let set = |k: &str| -> Result<data::Dataset, String> {
+        let spec = v.get(k).ok_or_else(|| format!("choose the {k} data"))?;
+        let name = spec
+            .get("dataset")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("choose the {k} data set"))?;
+        let rows = spec
+            .get("rows")
+            .and_then(Value::as_u64)
+            .unwrap_or(500)
+            .clamp(10, 1_000_000) as usize;
+        let seed = spec.get("seed").and_then(Value::as_u64).unwrap_or(1);
+        data::builtin(name, rows, seed)
+    };
+    Ok(EvaluationRequest {
+        experiment: string("experiment")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or("name the experiment")?,
+        model_uri: string("model_uri")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or("give the model URI")?,
+        reference: set("reference")?,
+        current: set("current")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,7 +54,7 @@ impl Store {
         })?;
         // Larger pages for a new database (an existing one keeps its own): shallower B-trees, and
         // bulk writes such as a bundle import run faster. Must precede the switch to WAL.
-        conn.pragma_update(None, "page_size", 16_384i64)?;
+        conn.pragma_update(None, "page_size", 4_096i64)?;
         // WAL: one fsync per checkpoint rather than per commit; MLflow reads WAL databases as they are.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;

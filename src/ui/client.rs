@@ -346,6 +346,19 @@ impl Client {
         result
     }
 
+    /// Scores a registered model on reference and current data in the worker (a monitoring run).
+    pub async fn evaluate(&self, request: Value) -> Result<Value, ApiError> {
+        let result = self
+            .json_request(
+                json!({"job": "evaluate", "request": request}),
+                Payload::None,
+                None,
+            )
+            .await;
+        self.revision.update(|r| *r += 1);
+        result
+    }
+
     /// Asks the worker to stop a running search after its current trial.
     pub fn cancel(&self) {
         CONNECTION.with(|c| {

@@ -7,6 +7,7 @@ mod compare;
 mod experiments;
 mod markdown;
 mod models;
+mod monitor;
 mod progress;
 pub mod router;
 mod run;
@@ -80,6 +81,7 @@ fn App() -> impl IntoView {
                 <a href=Route::Experiments.href() aria-current=move || matches!(route.get(), Route::Experiments | Route::Runs { .. } | Route::Run { .. } | Route::Compare { .. }).then_some("page")>"Experiments"</a>
                 <a href=Route::Train.href() aria-current=move || matches!(route.get(), Route::Train).then_some("page")>"Train"</a>
                 <a href=Route::Models.href() aria-current=move || matches!(route.get(), Route::Models | Route::Model { .. }).then_some("page")>"Models"</a>
+                <a href=Route::Monitor.href() aria-current=move || matches!(route.get(), Route::Monitor).then_some("page")>"Monitor"</a>
                 <a href=Route::Transfer.href() aria-current=move || matches!(route.get(), Route::Transfer).then_some("page")>"Import / export"</a>
             </nav>
             <StoreBadge/>
@@ -94,6 +96,7 @@ fn App() -> impl IntoView {
                 Route::Models => view! { <models::ModelsPage/> }.into_any(),
                 Route::Transfer => view! { <transfer::TransferPage/> }.into_any(),
                 Route::Train => view! { <train::TrainPage/> }.into_any(),
+                Route::Monitor => view! { <monitor::MonitorPage/> }.into_any(),
                 Route::Model { name } => view! { <models::ModelPage name/> }.into_any(),
                 Route::NotFound(path) => view! {
                     <section class="panel"><h2>"Not found"</h2><p>"No page at "<code>{path}</code>"."</p>

@@ -22,6 +22,7 @@ pub enum Route {
     Models,
     Transfer,
     Train,
+    Monitor,
     Model {
         name: String,
     },
@@ -55,6 +56,7 @@ impl Route {
             ["models"] => Route::Models,
             ["transfer"] => Route::Transfer,
             ["train"] => Route::Train,
+            ["monitor"] => Route::Monitor,
             ["models", name] => Route::Model {
                 name: crate::api::percent_decode(name),
             },
@@ -81,6 +83,7 @@ impl Route {
             }
             Route::Models => "#/models".into(),
             Route::Train => "#/train".into(),
+            Route::Monitor => "#/monitor".into(),
             Route::Transfer => "#/transfer".into(),
             Route::Model { name } => format!("#/models/{}", encode(name)),
             Route::NotFound(p) => format!("#/{p}"),

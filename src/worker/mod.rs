@@ -147,6 +147,30 @@ fn run_job(id: &Value, msg: &Value, body: Vec<u8>, files: Option<Vec<(String, Ve
             .unwrap_or_else(|e| api::Response::error(&e));
             post_response(id, &response);
         }
+        Some("evaluate") => {
+            let result = crate::ml::request::parse_evaluation(&msg["request"])
+                .map_err(ApiError::invalid)
+                .and_then(|r| {
+                    with_store(|store| {
+                        crate::ml::monitor::evaluate(
+                            store,
+                            &r.experiment,
+                            &r.model_uri,
+                            &r.reference,
+                            &r.current,
+                        )
+                    })
+                });
+            match result.and_then(|e| {
+                let experiment_id = with_store(|s| Ok(s.get_run(&e.run_id)?.info.experiment_id))?;
+                Ok((e, experiment_id))
+            }) {
+                Ok((e, experiment_id)) => post(
+                    &json!({"id": id, "ok": {"evaluation": e, "experiment_id": experiment_id}}),
+                ),
+                Err(e) => post(&json!({"id": id, "error": e})),
+            }
+        }
         Some("train") => {
             STATE.with(|s| s.borrow_mut().cancel = false);
             wasm_bindgen_futures::spawn_local(train_job(id.clone(), msg["request"].clone()));

@@ -35,6 +35,9 @@ for (const scheme of ['light', 'dark']) {
     await page.getByLabel('Hyperparameter search').selectOption('tpe');
     await page.getByLabel('Search space (hyperopt expressions)').waitFor();
     assert.deepEqual(await audit(page), []);
+    await page.goto(env.url + '#/monitor');
+    await page.getByRole('heading', { name: 'Monitor a model' }).waitFor();
+    assert.deepEqual(await audit(page), []);
     await page.goto(env.url + '#/transfer');
     await page.getByRole('heading', { name: 'Import' }).waitFor();
     assert.deepEqual(await audit(page), []);

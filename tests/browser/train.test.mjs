@@ -56,3 +56,33 @@ test('a long search can be cancelled, and a bad request is refused with its reas
   assert.deepEqual(env.problems, []);
   assert.deepEqual(foreignRequests(env), []);
 });
+
+test('monitoring a champion shows data drift and concept drift', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/train');
+  await page.getByLabel('Data set').selectOption('linear');
+  await page.getByLabel('Model', { exact: true }).selectOption('LinearRegression');
+  await page.getByLabel('Parameters').fill('');
+  await page.getByLabel('Run name').fill('linear');
+  await page.getByLabel('Hyperparameter search').selectOption('none');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByText(/Run finished/).waitFor({ timeout: 60000 });
+  await page.getByRole('link', { name: 'Open the run' }).click();
+  await page.getByLabel('Register as').fill('linear-model');
+  await page.getByRole('button', { name: 'Register model' }).click();
+  await page.getByText('Registered linear-model version 1').waitFor();
+  await page.goto(env.url + '#/models/linear-model');
+  await page.getByLabel('Alias').fill('champion');
+  await page.getByLabel('Version').fill('1');
+  await page.getByRole('button', { name: 'Set alias' }).click();
+  await page.getByText('@champion').waitFor();
+  await page.goto(env.url + '#/monitor');
+  await page.getByLabel('Current data').selectOption('linear-data-drift');
+  await page.getByRole('button', { name: 'Evaluate' }).click();
+  await page.getByRole('row', { name: /^x .* yes$/ }).waitFor({ timeout: 30000 });
+  await page.getByLabel('Current data').selectOption('linear-concept-drift');
+  await page.getByRole('button', { name: 'Evaluate' }).click();
+  await page.getByText(/Error shift \(current − reference\): \+\d+\.\d+ — the model's error moved/).waitFor({ timeout: 30000 });
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'monitor.png'), fullPage: true });
+  assert.deepEqual(env.problems, []);
+});
