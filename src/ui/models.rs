@@ -198,12 +198,20 @@ fn RunLink(run_id: String) -> impl IntoView {
     }
 }
 
+/// Where a registration's outcome is kept: above the run's details, which re-render after every
+/// write (so a message kept inside them would vanish with the write that produced it).
+#[derive(Clone, Copy)]
+pub struct RegisterOutcome(pub RwSignal<Option<Result<String, String>>>);
+
 /// Register a run's model (from its run page): creates the registered model when it is new.
 #[component]
 pub fn RegisterModel(run_id: String, model_uri: String) -> impl IntoView {
     let client = expect_context::<Client>();
     let (name, set_name) = signal(String::new());
-    let (result, set_result) = signal(None::<Result<String, String>>);
+    let outcome = use_context::<RegisterOutcome>()
+        .map(|o| o.0)
+        .unwrap_or_else(|| RwSignal::new(None));
+    let (result, set_result) = (outcome.read_only(), outcome.write_only());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (name, run_id, source) = (name.get_untracked(), run_id.clone(), model_uri.clone());
@@ -216,7 +224,12 @@ pub fn RegisterModel(run_id: String, model_uri: String) -> impl IntoView {
                     return set_result.set(Some(Err(e.to_string())));
                 }
             }
-            let body = json!({"name": name, "source": source, "run_id": run_id});
+            // A logged model's source (`models:/m-…`) must name its model_id, as MLflow requires.
+            let model_id = source
+                .strip_prefix("models:/")
+                .filter(|m| m.starts_with("m-"));
+            let body =
+                json!({"name": name, "source": source, "run_id": run_id, "model_id": model_id});
             match client.write("POST", "model-versions/create", body).await {
                 Ok(v) => set_result.set(Some(Ok(format!(
                     "Registered {} version {}",

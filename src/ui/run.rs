@@ -16,6 +16,7 @@ const PARENT_TAG: &str = "mlflow.parentRunId";
 #[component]
 pub fn RunPage(experiment_id: String, run_id: String) -> impl IntoView {
     let client = expect_context::<Client>();
+    provide_context(super::models::RegisterOutcome(RwSignal::new(None)));
     let id = run_id.clone();
     let run = LocalResource::new(move || {
         client.revision.get();

@@ -61,12 +61,14 @@ test('the course flow, from training to real MLflow reading the exports', async 
   const b = await metricOfRun(page, 'lasso-0.01');
   const best = a.rmse <= b.rmse ? { ...a, name: 'lasso-0.1' } : { ...b, name: 'lasso-0.01' };
   await page.getByRole('link', { name: best.name, exact: true }).click();
+  // The run page has settled (its artifacts listed) before the form is filled.
+  await page.getByRole('button', { name: /plots/ }).waitFor();
   await page.getByLabel('Register as').fill(MODEL);
   await page.getByRole('button', { name: 'Register model' }).click();
   await page.getByText(`Registered ${MODEL} version 1`).waitFor();
   await page.goto(env.url + `#/models/${MODEL}`);
   await page.getByLabel('Alias').fill('champion');
-  await page.getByLabel('Version').fill('1');
+  await page.locator('#alias-version').fill('1');
   await page.getByRole('button', { name: 'Set alias' }).click();
   await page.getByText('@champion').waitFor();
 

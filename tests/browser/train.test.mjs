@@ -68,12 +68,13 @@ test('monitoring a champion shows data drift and concept drift', async () => {
   await page.getByRole('button', { name: 'Train' }).click();
   await page.getByText(/Run finished/).waitFor({ timeout: 60000 });
   await page.getByRole('link', { name: 'Open the run' }).click();
+  await page.getByRole('button', { name: /plots/ }).waitFor();
   await page.getByLabel('Register as').fill('linear-model');
   await page.getByRole('button', { name: 'Register model' }).click();
   await page.getByText('Registered linear-model version 1').waitFor();
   await page.goto(env.url + '#/models/linear-model');
   await page.getByLabel('Alias').fill('champion');
-  await page.getByLabel('Version').fill('1');
+  await page.locator('#alias-version').fill('1');
   await page.getByRole('button', { name: 'Set alias' }).click();
   await page.getByText('@champion').waitFor();
   await page.goto(env.url + '#/monitor');
