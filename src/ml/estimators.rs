@@ -130,6 +130,18 @@ const KMEANS: &[Spec] = &[
     ("verbose", "0", Ty::Fixed),
 ];
 
+/// The parameters every tree and forest shares, read from an estimator's text parameters.
+macro_rules! tree_params {
+    ($e:expr, $params:ty, $forest:expr) => {
+        <$params>::default()
+            .max_depth($e.opt_int("max_depth"))
+            .min_samples_split($e.int("min_samples_split"))
+            .min_samples_leaf($e.int("min_samples_leaf"))
+            .max_features($e.max_features($forest))
+            .random_state($e.opt_int("random_state").map(|s| s as u64))
+    };
+}
+
 /// The estimators, by scikit-learn class name.
 pub const NAMES: [&str; 11] = [
     "LinearRegression",
@@ -387,43 +399,23 @@ impl Estimator {
                 }
             }
             "DecisionTreeRegressor" => Model::TreeRegressor(
-                trees::DecisionTreeRegressorParams::default()
-                    .max_depth(self.opt_int("max_depth"))
-                    .min_samples_split(self.int("min_samples_split"))
-                    .min_samples_leaf(self.int("min_samples_leaf"))
-                    .max_features(self.max_features(false))
-                    .random_state(self.opt_int("random_state").map(|s| s as u64))
+                tree_params!(self, trees::DecisionTreeRegressorParams, false)
                     .fit(x, target.view())?,
             ),
             "DecisionTreeClassifier" => Model::TreeClassifier(
-                trees::DecisionTreeClassifierParams::default()
-                    .max_depth(self.opt_int("max_depth"))
-                    .min_samples_split(self.int("min_samples_split"))
-                    .min_samples_leaf(self.int("min_samples_leaf"))
-                    .max_features(self.max_features(false))
-                    .random_state(self.opt_int("random_state").map(|s| s as u64))
+                tree_params!(self, trees::DecisionTreeClassifierParams, false)
                     .fit(x, target.view())?,
             ),
             "RandomForestRegressor" => Model::ForestRegressor(
-                trees::RandomForestRegressorParams::default()
+                tree_params!(self, trees::RandomForestRegressorParams, true)
                     .n_estimators(self.int("n_estimators"))
                     .bootstrap(self.flag("bootstrap"))
-                    .max_depth(self.opt_int("max_depth"))
-                    .min_samples_split(self.int("min_samples_split"))
-                    .min_samples_leaf(self.int("min_samples_leaf"))
-                    .max_features(self.max_features(true))
-                    .random_state(self.opt_int("random_state").map(|s| s as u64))
                     .fit(x, target.view())?,
             ),
             "RandomForestClassifier" => Model::ForestClassifier(
-                trees::RandomForestClassifierParams::default()
+                tree_params!(self, trees::RandomForestClassifierParams, true)
                     .n_estimators(self.int("n_estimators"))
                     .bootstrap(self.flag("bootstrap"))
-                    .max_depth(self.opt_int("max_depth"))
-                    .min_samples_split(self.int("min_samples_split"))
-                    .min_samples_leaf(self.int("min_samples_leaf"))
-                    .max_features(self.max_features(true))
-                    .random_state(self.opt_int("random_state").map(|s| s as u64))
                     .fit(x, target.view())?,
             ),
             other => return Err(format!("unknown model '{other}'")),
