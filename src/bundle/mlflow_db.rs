@@ -8,6 +8,7 @@ use super::merge::{
     RegisteredModelRecord, RunRecord, VersionRecord,
 };
 use super::source::Source;
+use super::{query_all, query_key_values};
 use crate::api::{ApiError, ApiResult};
 use crate::tracking::{KeyValue, Metric, Store};
 use rusqlite::{Connection, MAIN_DB};
@@ -241,41 +242,19 @@ pub fn import(
     Ok(summary)
 }
 
-fn all<T>(
-    conn: &Connection,
-    sql: &str,
-    p: impl rusqlite::Params,
-    f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
-) -> ApiResult<Vec<T>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let out = stmt
-        .query_map(p, f)?
-        .collect::<rusqlite::Result<Vec<T>>>()?;
-    Ok(out)
-}
-
-fn key_values(conn: &Connection, sql: &str, id: &str) -> ApiResult<Vec<KeyValue>> {
-    all(conn, sql, [id], |r| {
-        Ok(KeyValue::new(
-            r.get::<_, String>(0)?,
-            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-        ))
-    })
-}
-
 /// Feeds another MLflow database's experiments, runs, logged models and registry through `merge`.
 fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
-    let experiments = all(
+    let experiments = query_all(
         src,
         "SELECT experiment_id, name, lifecycle_stage, creation_time, last_update_time FROM experiments ORDER BY experiment_id",
         [],
         |r| Ok((r.get::<_, i64>(0)?.to_string(), r.get(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?, r.get(4)?)),
     )?;
     for (id, name, stage, created, updated) in experiments {
-        let tags = key_values(
+        let tags = query_key_values(
             src,
             "SELECT key, value FROM experiment_tags WHERE experiment_id = ?1",
-            &id,
+            [&id],
         )?;
         merge.experiment(&ExperimentRecord {
             id,
@@ -286,7 +265,7 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
             tags,
         })?;
     }
-    for d in all(
+    for d in query_all(
         src,
         "SELECT dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile FROM datasets",
         [],
@@ -294,7 +273,7 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
     )? {
         merge.dataset(&d)?;
     }
-    let runs = all(
+    let runs = query_all(
         src,
         "SELECT run_uuid, experiment_id, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, deleted_time FROM runs",
         [],
@@ -322,13 +301,17 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
         let id = &run.run_id;
         merge.params(
             id,
-            &key_values(src, "SELECT key, value FROM params WHERE run_uuid = ?1", id)?,
+            &query_key_values(
+                src,
+                "SELECT key, value FROM params WHERE run_uuid = ?1",
+                [id],
+            )?,
         )?;
         merge.tags(
             id,
-            &key_values(src, "SELECT key, value FROM tags WHERE run_uuid = ?1", id)?,
+            &query_key_values(src, "SELECT key, value FROM tags WHERE run_uuid = ?1", [id])?,
         )?;
-        let metrics = all(
+        let metrics = query_all(
             src,
             "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ?1",
             [id],
@@ -346,22 +329,22 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
             },
         )?;
         merge.metrics(id, &metrics)?;
-        let inputs = all(
+        let inputs = query_all(
             src,
             "SELECT input_uuid, source_id FROM inputs WHERE source_type = 'DATASET' AND destination_type = 'RUN' AND destination_id = ?1",
             [id],
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
         )?;
         for (input, dataset) in inputs {
-            let tags = key_values(
+            let tags = query_key_values(
                 src,
                 "SELECT name, value FROM input_tags WHERE input_uuid = ?1",
-                &input,
+                [&input],
             )?;
             merge.dataset_input(id, &dataset, &tags)?;
         }
     }
-    let models = all(
+    let models = query_all(
         src,
         "SELECT model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage, model_type, source_run_id, status_message FROM logged_models",
         [],
@@ -372,17 +355,17 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
             continue;
         }
         let id = &m.model_id;
-        let params = key_values(
+        let params = query_key_values(
             src,
             "SELECT param_key, param_value FROM logged_model_params WHERE model_id = ?1",
-            id,
+            [id],
         )?;
-        let tags = key_values(
+        let tags = query_key_values(
             src,
             "SELECT tag_key, tag_value FROM logged_model_tags WHERE model_id = ?1",
-            id,
+            [id],
         )?;
-        let metrics = all(
+        let metrics = query_all(
             src,
             "SELECT metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ?1",
             [id],
@@ -390,7 +373,7 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
         )?;
         merge.logged_model_details(id, &params, &tags, &metrics)?;
     }
-    let outputs = all(
+    let outputs = query_all(
         src,
         "SELECT source_id, destination_id, step FROM inputs WHERE source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT'",
         [],
@@ -401,17 +384,17 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
             merge.model_output(&run, &model, step)?;
         }
     }
-    let registered = all(
+    let registered = query_all(
         src,
         "SELECT name, creation_time, last_updated_time, description FROM registered_models ORDER BY name",
         [],
         |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     for (name, created, updated, description) in registered {
-        let tags = key_values(
+        let tags = query_key_values(
             src,
             "SELECT key, value FROM registered_model_tags WHERE name = ?1",
-            &name,
+            [&name],
         )?;
         merge.registered_model(&RegisteredModelRecord {
             name: name.clone(),
@@ -420,14 +403,14 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
             description,
             tags,
         })?;
-        let versions = all(
+        let versions = query_all(
             src,
             "SELECT version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, status, status_message, run_link, storage_location FROM model_versions WHERE name = ?1 ORDER BY version",
             [&name],
             |r| Ok(VersionRecord { name: name.clone(), version: r.get(0)?, creation_time: r.get(1)?, last_updated_time: r.get(2)?, description: r.get(3)?, user_id: r.get(4)?, current_stage: r.get::<_, Option<String>>(5)?.unwrap_or_else(|| "None".into()), source: r.get(6)?, run_id: r.get(7)?, status: r.get::<_, Option<String>>(8)?.unwrap_or_else(|| "READY".into()), status_message: r.get(9)?, run_link: r.get(10)?, storage_location: r.get(11)?, tags: Vec::new() }),
         )?;
         for mut v in versions {
-            v.tags = all(
+            v.tags = query_all(
                 src,
                 "SELECT key, value FROM model_version_tags WHERE name = ?1 AND version = ?2",
                 rusqlite::params![name, v.version],
@@ -440,7 +423,7 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
             )?;
             merge.model_version(&v)?;
         }
-        let aliases = all(
+        let aliases = query_all(
             src,
             "SELECT alias, version FROM registered_model_aliases WHERE name = ?1",
             [&name],

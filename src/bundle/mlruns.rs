@@ -16,6 +16,7 @@ use super::merge::{
 };
 use super::source::Source;
 use super::yaml::{self, Yaml};
+use super::{query_all, query_key_values};
 use crate::api::{ApiError, ApiResult};
 use crate::tracking::{KeyValue, Metric, Store};
 use rusqlite::params;
@@ -611,9 +612,9 @@ impl<W: Write + Seek> Writer<W> {
         self.file(path, yaml::dump(value).as_bytes())
     }
 
-    fn key_values(&mut self, dir: &str, rows: &[(String, String)]) -> ApiResult<()> {
-        for (k, v) in rows {
-            self.file(&format!("{dir}/{k}"), v.as_bytes())?;
+    fn key_values(&mut self, dir: &str, rows: &[KeyValue]) -> ApiResult<()> {
+        for kv in rows {
+            self.file(&format!("{dir}/{}", kv.key), kv.value.as_bytes())?;
         }
         Ok(())
     }
@@ -630,8 +631,14 @@ impl<W: Write + Seek> Writer<W> {
     ) -> ApiResult<()> {
         self.yaml(&format!("{dir}/meta.yaml"), meta)?;
         self.folders(dir, &["metrics", "params", "tags", "artifacts"])?;
-        self.key_values(&format!("{dir}/params"), &pairs(store, params_sql, [id])?)?;
-        self.key_values(&format!("{dir}/tags"), &pairs(store, tags_sql, [id])?)
+        self.key_values(
+            &format!("{dir}/params"),
+            &query_key_values(store.connection(), params_sql, [id])?,
+        )?;
+        self.key_values(
+            &format!("{dir}/tags"),
+            &query_key_values(store.connection(), tags_sql, [id])?,
+        )
     }
 
     /// Every artifact under `key` (a `flowbook_artifacts` path prefix) into `dir`.
@@ -648,28 +655,6 @@ impl<W: Write + Seek> Writer<W> {
         }
         Ok(())
     }
-}
-
-fn rows<T>(
-    store: &Store,
-    sql: &str,
-    p: impl rusqlite::Params,
-    f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
-) -> ApiResult<Vec<T>> {
-    let mut stmt = store.connection().prepare_cached(sql)?;
-    let out = stmt
-        .query_map(p, f)?
-        .collect::<rusqlite::Result<Vec<T>>>()?;
-    Ok(out)
-}
-
-fn pairs(store: &Store, sql: &str, p: impl rusqlite::Params) -> ApiResult<Vec<(String, String)>> {
-    rows(store, sql, p, |r| {
-        Ok((
-            r.get(0)?,
-            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-        ))
-    })
 }
 
 /// The artifact key (in `flowbook_artifacts`) an artifact URI of this store names, if any.
@@ -708,8 +693,8 @@ pub fn write<W: Write + Seek>(
         zip: zip::ZipWriter::new(out),
         artifacts: 0,
     };
-    let experiments = rows(
-        store,
+    let experiments = query_all(
+        store.connection(),
         "SELECT experiment_id, name, lifecycle_stage, creation_time, last_update_time FROM experiments ORDER BY experiment_id",
         [],
         |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<i64>>(4)?)),
@@ -745,8 +730,8 @@ pub fn write<W: Write + Seek>(
                 ("name", s(name)),
             ]),
         )?;
-        let tags = pairs(
-            store,
+        let tags = query_key_values(
+            store.connection(),
             "SELECT key, value FROM experiment_tags WHERE experiment_id = ?1",
             [id],
         )?;
@@ -760,8 +745,8 @@ pub fn write<W: Write + Seek>(
             Option<String>,
             Option<String>,
         );
-        let datasets: Vec<DatasetRow> = rows(
-            store,
+        let datasets: Vec<DatasetRow> = query_all(
+        store.connection(),
             "SELECT dataset_uuid, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile FROM datasets WHERE experiment_id = ?1",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
@@ -779,8 +764,8 @@ pub fn write<W: Write + Seek>(
                 ]),
             )?;
         }
-        let run_ids: Vec<String> = rows(
-            store,
+        let run_ids: Vec<String> = query_all(
+            store.connection(),
             "SELECT run_uuid FROM runs WHERE experiment_id = ?1 ORDER BY start_time, run_uuid",
             [id],
             |r| r.get(0),
@@ -791,8 +776,8 @@ pub fn write<W: Write + Seek>(
             runs_done += 1;
             progress(runs_done, total_runs.max(1) as usize);
         }
-        let models: Vec<String> = rows(
-            store,
+        let models: Vec<String> = query_all(
+        store.connection(),
             "SELECT model_id FROM logged_models WHERE experiment_id = ?1 ORDER BY creation_timestamp_ms",
             [id],
             |r| r.get(0),
@@ -874,8 +859,8 @@ fn write_run<W: Write + Seek>(
         "SELECT key, value FROM params WHERE run_uuid = ?1",
         "SELECT key, value FROM tags WHERE run_uuid = ?1",
     )?;
-    let metrics: Vec<(String, i64, f64, i64, bool)> = rows(
-        store,
+    let metrics: Vec<(String, i64, f64, i64, bool)> = query_all(
+        store.connection(),
         "SELECT key, timestamp, value, step, is_nan FROM metrics WHERE run_uuid = ?1 ORDER BY key, step, timestamp",
         [run_id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
@@ -889,19 +874,23 @@ fn write_run<W: Write + Seek>(
     for (key, text) in files {
         w.file(&format!("{dir}/metrics/{key}"), text.as_bytes())?;
     }
-    let inputs: Vec<(String, String)> = rows(
-        store,
+    let inputs: Vec<(String, String)> = query_all(
+        store.connection(),
         "SELECT input_uuid, source_id FROM inputs WHERE destination_type = 'RUN' AND destination_id = ?1 AND source_type = 'DATASET'",
         [run_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     for (input, dataset) in inputs {
-        let tags = pairs(
-            store,
+        let tags = query_key_values(
+            store.connection(),
             "SELECT name, value FROM input_tags WHERE input_uuid = ?1",
             [&input],
         )?;
-        let tags = Yaml::Map(tags.into_iter().map(|(k, v)| (k, Yaml::Str(v))).collect());
+        let tags = Yaml::Map(
+            tags.into_iter()
+                .map(|kv| (kv.key, Yaml::Str(kv.value)))
+                .collect(),
+        );
         w.yaml(
             &format!("{dir}/inputs/{input}/meta.yaml"),
             &map(vec![
@@ -913,8 +902,8 @@ fn write_run<W: Write + Seek>(
             ]),
         )?;
     }
-    let outputs: Vec<(String, i64)> = rows(
-        store,
+    let outputs: Vec<(String, i64)> = query_all(
+        store.connection(),
         "SELECT destination_id, step FROM inputs WHERE source_type = 'RUN_OUTPUT' AND source_id = ?1 AND destination_type = 'MODEL_OUTPUT'",
         [run_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -995,8 +984,8 @@ fn write_logged_model<W: Write + Seek>(
         Option<String>,
         Option<String>,
     );
-    let metrics: Vec<MetricRow> = rows(
-        store,
+    let metrics: Vec<MetricRow> = query_all(
+        store.connection(),
         "SELECT metric_name, metric_timestamp_ms, metric_value, metric_step, run_id, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ?1 ORDER BY metric_name, metric_step, metric_timestamp_ms",
         [model_id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
@@ -1025,16 +1014,16 @@ fn write_registry<W: Write + Seek>(
     dirs: &BTreeMap<String, String>,
 ) -> ApiResult<i64> {
     type ModelRow = (String, Option<i64>, Option<i64>, Option<String>);
-    let models: Vec<ModelRow> = rows(
-        store,
+    let models: Vec<ModelRow> = query_all(
+        store.connection(),
         "SELECT name, creation_time, last_updated_time, description FROM registered_models ORDER BY name",
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     for (name, created, updated, description) in &models {
         let dir = format!("mlruns/models/{name}");
-        let aliases: Vec<(String, i64)> = rows(
-            store,
+        let aliases: Vec<(String, i64)> = query_all(
+            store.connection(),
             "SELECT alias, version FROM registered_model_aliases WHERE name = ?1 ORDER BY alias",
             [name],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -1063,8 +1052,8 @@ fn write_registry<W: Write + Seek>(
                 version.to_string().as_bytes(),
             )?;
         }
-        let tags = pairs(
-            store,
+        let tags = query_key_values(
+            store.connection(),
             "SELECT key, value FROM registered_model_tags WHERE name = ?1",
             [name],
         )?;
@@ -1083,8 +1072,8 @@ fn write_registry<W: Write + Seek>(
             Option<String>,
             Option<String>,
         );
-        let versions: Vec<VersionRow> = rows(
-            store,
+        let versions: Vec<VersionRow> = query_all(
+        store.connection(),
             "SELECT version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, status, status_message, run_link, storage_location FROM model_versions WHERE name = ?1 ORDER BY version",
             [name],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?)),
@@ -1124,8 +1113,8 @@ fn write_registry<W: Write + Seek>(
                 meta.push(("model_id", s(&format!("m-{model_id}"))));
             }
             w.yaml(&format!("{vdir}/meta.yaml"), &map(meta))?;
-            let tags = pairs(
-                store,
+            let tags = query_key_values(
+                store.connection(),
                 "SELECT key, value FROM model_version_tags WHERE name = ?1 AND version = ?2",
                 params![name, v.0],
             )?;

@@ -16,8 +16,37 @@ pub use mlflow_db::ExportSummary;
 pub use source::{Source, MAX_RATIO, MAX_TOTAL_BYTES};
 
 use crate::api::{ApiError, ApiResult};
-use crate::tracking::Store;
+use crate::tracking::{KeyValue, Store};
+use rusqlite::Connection;
 use std::io::{Seek, Write};
+
+/// Every row of a query, mapped (the readers and writers of both formats query MLflow's tables).
+pub(crate) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> ApiResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let out = stmt
+        .query_map(p, f)?
+        .collect::<rusqlite::Result<Vec<T>>>()?;
+    Ok(out)
+}
+
+/// Rows of (key, value) — params, tags — with a NULL value read as "".
+pub(crate) fn query_key_values(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> ApiResult<Vec<KeyValue>> {
+    query_all(conn, sql, p, |r| {
+        Ok(KeyValue::new(
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+        ))
+    })
+}
 
 /// What a bundle holds, found by looking at its paths.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use super::data::{Column, Dataset, Task};
 use super::drift::{self, ColumnDrift};
 use super::{metrics, model};
 use crate::api::{ApiError, ApiResult};
-use crate::tracking::{KeyValue, Metric, Store};
+use crate::tracking::{KeyValue, Store};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -98,15 +98,7 @@ pub fn evaluate(
         logged.push((format!("drift_ks_pvalue_{key}"), d.ks_pvalue));
         logged.push((format!("drift_psi_{key}"), d.psi));
     }
-    let metrics: Vec<Metric> = logged
-        .iter()
-        .map(|(k, v)| Metric {
-            key: k.clone(),
-            value: *v,
-            timestamp: now,
-            step: 0,
-        })
-        .collect();
+    let metrics = super::train::metrics_at(&logged, now);
     let params = [
         KeyValue::new("model_uri", uri),
         KeyValue::new("reference_data", &reference.name),

@@ -146,6 +146,19 @@ pub fn fit(spec: &TrainSpec) -> Result<Fitted, String> {
     Ok((saved, measured, train, valid))
 }
 
+/// Named values as metrics at step 0, all logged at `timestamp`.
+pub(crate) fn metrics_at(values: &[(String, f64)], timestamp: i64) -> Vec<Metric> {
+    values
+        .iter()
+        .map(|(k, v)| Metric {
+            key: k.clone(),
+            value: *v,
+            timestamp,
+            step: 0,
+        })
+        .collect()
+}
+
 /// Trains and records one run. A failure to fit is recorded as a FAILED run with the reason.
 pub fn train(store: &mut Store, spec: &TrainSpec) -> ApiResult<Trained> {
     let experiment_id = experiment_id(store, &spec.experiment)?;
@@ -216,15 +229,7 @@ fn record(
             .cloned()
             .collect()
     };
-    let metrics: Vec<Metric> = logged
-        .iter()
-        .map(|(k, v)| Metric {
-            key: k.clone(),
-            value: *v,
-            timestamp: now,
-            step: 0,
-        })
-        .collect();
+    let metrics = metrics_at(&logged, now);
     store.log_batch(run_id, &metrics, &params, &[])?;
     let mut out = Trained {
         run_id: run_id.to_string(),

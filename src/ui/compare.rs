@@ -5,6 +5,7 @@ use super::charts::{
     history_points, Axis, ContourChart, LineChart, ParallelCoordinates, ScatterChart, Series,
 };
 use super::client::Client;
+use super::controls::LabelledSelect;
 use super::fmt_metric;
 use super::router::Route;
 use crate::tracking::Run;
@@ -20,24 +21,6 @@ fn numeric(run: &Run, key: &str) -> Option<f64> {
     key.strip_prefix("params.")
         .and_then(|p| run.param(p))
         .and_then(|v| v.parse().ok())
-}
-
-#[component]
-fn AxisPicker(
-    id: &'static str,
-    label: &'static str,
-    options: Vec<String>,
-    value: RwSignal<String>,
-) -> impl IntoView {
-    view! {
-        <label for=id>{label}</label>
-        <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
-            {options.into_iter().map(|o| {
-                let selected = o == value.get_untracked();
-                view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
-            }).collect_view()}
-        </select>
-    }
 }
 
 #[component]
@@ -210,19 +193,19 @@ fn CompareBody(runs: Vec<Run>) -> impl IntoView {
         <ParallelCoordinates axes runs=names label="Parallel coordinates of the runs' parameters and metrics"/>
         <h3>"Scatter"</h3>
         <div class="inline-form">
-            <AxisPicker id="scatter-x" label="X" options=opts.clone() value=x/>
-            <AxisPicker id="scatter-y" label="Y" options=opts.clone() value=y/>
+            <LabelledSelect id="scatter-x" label="X" options=opts.clone() value=x/>
+            <LabelledSelect id="scatter-y" label="Y" options=opts.clone() value=y/>
         </div>
         <ScatterChart series=scatter x_label=Signal::derive(move || x.get()) y_label=Signal::derive(move || y.get()) label="Scatter of two run values"/>
         <h3>"Contour"</h3>
         <div class="inline-form">
-            <AxisPicker id="contour-y" label="Y" options=opts.clone() value=x2/>
-            <AxisPicker id="contour-z" label="Z" options=opts.clone() value=z/>
+            <LabelledSelect id="contour-y" label="Y" options=opts.clone() value=x2/>
+            <LabelledSelect id="contour-z" label="Z" options=opts.clone() value=z/>
             <span class="muted">"(X as in the scatter)"</span>
         </div>
         <ContourChart points=contour labels=Signal::derive(move || (x.get(), x2.get(), z.get())) label="Contour of a metric over two parameters"/>
         <h3>"Metric history"</h3>
-        <AxisPicker id="history-metric" label="Metric" options=metrics.into_iter().collect() value=history_metric/>
+        <LabelledSelect id="history-metric" label="Metric" options=metrics.into_iter().collect() value=history_metric/>
         <LineChart series=history_series x_label="step" y_label=Signal::derive(move || history_metric.get()) label="Metric history of each run"/>
     }
 }

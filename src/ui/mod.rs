@@ -4,11 +4,11 @@
 mod charts;
 pub mod client;
 mod compare;
+mod controls;
 mod experiments;
 mod markdown;
 mod models;
 mod monitor;
-mod progress;
 pub mod router;
 mod run;
 mod runs;

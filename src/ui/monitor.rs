@@ -2,20 +2,11 @@
 //! concept drift, and each feature's KS test and PSI show data drift. Each evaluation is a run.
 
 use super::client::Client;
+use super::controls::{strings, LabelledSelect};
 use super::router::Route;
 use crate::ml::data;
 use leptos::prelude::*;
 use serde_json::{json, Value};
-
-#[component]
-fn DataPicker(id: &'static str, label: &'static str, value: RwSignal<String>) -> impl IntoView {
-    view! {
-        <label for=id>{label}</label>
-        <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
-            {data::BUILTIN.iter().map(|o| view! { <option value=*o selected=move || value.get() == *o>{*o}</option> }).collect_view()}
-        </select>
-    }
-}
 
 fn number(v: &Value) -> String {
     v.as_f64().map_or_else(|| "—".into(), |x| format!("{x:.4}"))
@@ -60,8 +51,8 @@ pub fn MonitorPage() -> impl IntoView {
                     <label for="monitor-experiment">"Experiment for the evaluation run"</label>
                     <input id="monitor-experiment" type="text" prop:value=experiment on:input=move |ev| experiment.set(event_target_value(&ev))/>
                 </div>
-                <div class="field"><DataPicker id="monitor-reference" label="Reference data" value=reference/></div>
-                <div class="field"><DataPicker id="monitor-current" label="Current data" value=current/></div>
+                <div class="field"><LabelledSelect id="monitor-reference" label="Reference data" options=strings(&data::BUILTIN) value=reference/></div>
+                <div class="field"><LabelledSelect id="monitor-current" label="Current data" options=strings(&data::BUILTIN) value=current/></div>
                 <div class="field wide"><button type="submit" disabled=busy>"Evaluate"</button></div>
             </form>
             {move || busy.get().then(|| view! { <progress aria-label="Evaluating"></progress> })}

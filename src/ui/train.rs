@@ -3,7 +3,7 @@
 //! lands in the experiment as it finishes.
 
 use super::client::Client;
-use super::progress::{Progress, ProgressBar};
+use super::controls::{strings, LabelledSelect, Progress, ProgressBar};
 use super::router::Route;
 use crate::ml::{data, estimators};
 use leptos::prelude::*;
@@ -37,23 +37,6 @@ fn parse_params(text: &str) -> Result<Value, String> {
         map.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
     }
     Ok(Value::Object(map))
-}
-
-#[component]
-fn Select(
-    id: &'static str,
-    label: &'static str,
-    options: Vec<&'static str>,
-    value: RwSignal<String>,
-) -> impl IntoView {
-    view! {
-        <label for=id>{label}</label>
-        <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
-            {options.into_iter().map(|o| {
-                view! { <option value=o selected=move || value.get() == o>{o}</option> }
-            }).collect_view()}
-        </select>
-    }
 }
 
 #[component]
@@ -129,8 +112,8 @@ pub fn TrainPage() -> impl IntoView {
                     <label for="train-experiment">"Experiment"</label>
                     <input id="train-experiment" type="text" prop:value=experiment on:input=move |ev| experiment.set(event_target_value(&ev))/>
                 </div>
-                <div class="field"><Select id="train-dataset" label="Data set" options=data::BUILTIN.to_vec() value=dataset/></div>
-                <div class="field"><Select id="train-model" label="Model" options=estimators::NAMES.to_vec() value=model/></div>
+                <div class="field"><LabelledSelect id="train-dataset" label="Data set" options=strings(&data::BUILTIN) value=dataset/></div>
+                <div class="field"><LabelledSelect id="train-model" label="Model" options=strings(&estimators::NAMES) value=model/></div>
                 <div class="field">
                     <label for="train-params">"Parameters"</label>
                     <input id="train-params" type="text" placeholder="alpha=0.1, max_iter=1000" prop:value=params on:input=move |ev| params.set(event_target_value(&ev))/>
@@ -143,7 +126,7 @@ pub fn TrainPage() -> impl IntoView {
                     <input id="train-autolog" type="checkbox" prop:checked=autolog on:change=move |ev| autolog.set(event_target_checked(&ev))/>
                     <label for="train-autolog">"Autolog"</label>
                 </div>
-                <div class="field"><Select id="train-search" label="Hyperparameter search" options=vec!["none", "random", "tpe"] value=search/></div>
+                <div class="field"><LabelledSelect id="train-search" label="Hyperparameter search" options=strings(&["none", "random", "tpe"]) value=search/></div>
                 {move || (search.get() != "none").then(|| view! {
                     <div class="field">
                         <label for="train-evals">"Trials"</label>

@@ -2,7 +2,7 @@
 //! out in either of MLflow's formats, each with a progress bar fed by the worker.
 
 use super::client::{Client, Payload};
-use super::progress::{Progress, ProgressBar};
+use super::controls::{Progress, ProgressBar};
 use leptos::prelude::*;
 
 /// What an import said: its summary and the note of every clash it resolved.
