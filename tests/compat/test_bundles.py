@@ -86,3 +86,18 @@ def test_exports_of_every_real_bundle_open_in_real_mlflow(bundle, workdir):
         check(sys.executable, server.uri, expected, db_files, *ARTIFACT)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("bundle, message", [
+    ("bad/zip-bomb.zip", "refusing a zip bomb"),
+    ("bad/metric-garbage.zip", "metrics/rmse' line 2"),
+    ("bad/fake-mlflow-db.zip", "is not an SQLite database"),
+])
+def test_the_cli_refuses_a_bad_bundle_with_its_message_and_a_failing_exit(bundle, message, workdir):
+    out = subprocess.run([flowbook_bin(), "import", str(FIXTURES / bundle), "--db", str(workdir / "s.db")],
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and message in out.stderr, out.stderr
+    missing = subprocess.run([flowbook_bin(), "export", "--db", str(workdir / "none.db"), "--format", "mlruns",
+                              "--out", str(workdir / "x.zip")], capture_output=True, text=True)
+    assert missing.returncode != 0 and "no store at" in missing.stderr
+    assert not (workdir / "x.zip").exists()
