@@ -478,3 +478,256 @@ fn monitoring_sees_data_drift_in_the_inputs_and_concept_drift_in_the_error() {
     let run = store.get_run(&concept.run_id).unwrap();
     assert!(run.metric("error_shift").unwrap() > 8.0 && run.metric("drift_ks_pvalue_x").is_some());
 }
+
+#[test]
+fn a_model_logged_with_a_lookup_spec_joins_features_by_key_at_prediction() {
+    let mut store = Store::open_in_memory().unwrap();
+    call(
+        &mut store,
+        "POST",
+        "flowbook/feature-tables/create",
+        json!({"builtin": "taxi_zone_features"}),
+    );
+    let table = call(
+        &mut store,
+        "GET",
+        "flowbook/feature-tables/get",
+        json!({"name": "taxi_zone_features"}),
+    );
+    assert_eq!(table["feature_table"]["primary_key"], "PULocationID");
+    assert!(table["feature_table"]["num_rows"].as_u64().unwrap() > 10);
+
+    // The labels hold keys, a distance and the target; the zone features come from the table.
+    let mut trips = data::builtin("taxi-trips", 600, 7).unwrap();
+    trips.features = trips
+        .features
+        .without(&["DOLocationID".into(), "PU_DO".into()]);
+    let mut s = TrainSpec::new(
+        "features",
+        trips,
+        Estimator::new("LinearRegression").unwrap(),
+    );
+    s.log_model = true;
+    s.lookups = vec![flowbook::ml::features::FeatureLookup {
+        table_name: "taxi_zone_features".into(),
+        lookup_key: "PULocationID".into(),
+    }];
+    let trained = train::train(&mut store, &s).unwrap();
+    let uri = trained.model_uri.unwrap();
+    // The key selects rows; the model's inputs are the distance and the looked-up features.
+    assert_eq!(
+        trained.saved.preprocessor.input_names(),
+        [
+            "trip_distance",
+            "pu_downtown",
+            "pu_busy",
+            "pu_avg_speed_mph"
+        ]
+    );
+    let saved = model::load(&store, &uri).unwrap();
+    assert_eq!(saved.lookups, s.lookups);
+    let key = store.resolve_model_artifact_key(&uri).unwrap();
+    let mlmodel =
+        String::from_utf8(store.get_artifact(&format!("{key}/MLmodel")).unwrap()).unwrap();
+    assert!(mlmodel.contains("feature_lookups"), "{mlmodel}");
+    assert!(
+        !mlmodel.contains("pu_downtown"),
+        "the signature is the input, keys only: {mlmodel}"
+    );
+
+    // Same distance, a downtown zone against a fast one: the looked-up features make the difference.
+    let out = call(
+        &mut store,
+        "POST",
+        "flowbook/models/predict",
+        json!({"model_uri": uri, "dataframe_split": {
+            "columns": ["PULocationID", "trip_distance"],
+            "data": [["74", 3.0], [7, 3.0]]}}),
+    );
+    let p: Vec<f64> = serde_json::from_value(out["predictions"].clone()).unwrap();
+    assert_eq!(p.len(), 2);
+    assert!(p[0] > p[1] + 0.5, "downtown is slower: {p:?}");
+
+    let missing = api::call(
+        &mut store,
+        "POST",
+        "flowbook/models/predict",
+        json!({"model_uri": uri, "dataframe_split": {
+            "columns": ["PULocationID", "trip_distance"], "data": [[7, 1.0], [999, 3.0]]}}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        missing.message,
+        "feature table 'taxi_zone_features' has no row with PULocationID = 999 (row 2 of the input)"
+    );
+    let no_key = api::call(
+        &mut store,
+        "POST",
+        "flowbook/models/predict",
+        json!({"model_uri": uri, "dataframe_split": {"columns": ["trip_distance"], "data": [[1.0]]}}),
+    )
+    .unwrap_err();
+    assert!(
+        no_key.message.contains("no column 'PULocationID'"),
+        "{}",
+        no_key.message
+    );
+}
+
+#[test]
+fn feature_tables_refuse_bad_definitions_and_keep_the_store_as_it_was() {
+    let mut store = Store::open_in_memory().unwrap();
+    let create = |store: &mut Store, body: Value| {
+        api::call(store, "POST", "flowbook/feature-tables/create", body)
+            .map(|_| ())
+            .map_err(|e| e.message)
+    };
+    let table = |name: &str, key: &str, rows: Value| {
+        json!({"name": name, "primary_key": key,
+               "data": {"columns": ["zone", "speed"], "data": rows}})
+    };
+    assert_eq!(
+        create(
+            &mut store,
+            table("zones", "zone", json!([[1, 10.0], [1, 12.0]]))
+        ),
+        Err("the feature table 'zones' names zone = 1 twice (rows 1 and 2)".into())
+    );
+    assert!(create(&mut store, table("zones", "id", json!([[1, 10.0]])))
+        .unwrap_err()
+        .contains("has no column 'id' for its primary key"));
+    assert!(
+        create(&mut store, table("bad name", "zone", json!([[1, 10.0]])))
+            .unwrap_err()
+            .contains("not a valid feature table name")
+    );
+    assert!(create(&mut store, table("zones", "zone", json!([[1]])))
+        .unwrap_err()
+        .contains("row 1 does not have 2 values"));
+    let listed = call(&mut store, "GET", "flowbook/feature-tables/list", json!({}));
+    assert_eq!(listed["feature_tables"], json!([]));
+    create(
+        &mut store,
+        table("zones", "zone", json!([[1, 10.0], [2, 12.0]])),
+    )
+    .unwrap();
+    assert!(
+        create(&mut store, table("zones", "zone", json!([[1, 10.0]])))
+            .unwrap_err()
+            .contains("already exists")
+    );
+    let got = call(
+        &mut store,
+        "GET",
+        "flowbook/feature-tables/get",
+        json!({"name": "zones"}),
+    );
+    assert_eq!(
+        got["feature_table"]["rows"],
+        json!([[1.0, 10.0], [2.0, 12.0]])
+    );
+    // Training with a lookup on a table that does not exist names it.
+    let mut s = spec("x", lasso("0.1"));
+    s.lookups = vec![flowbook::ml::features::FeatureLookup {
+        table_name: "nope".into(),
+        lookup_key: "PULocationID".into(),
+    }];
+    assert_eq!(
+        train::train(&mut store, &s).unwrap_err().message,
+        "no feature table named 'nope'"
+    );
+}
+
+#[test]
+fn the_store_views_show_mlflow_tables_and_the_file_store_layout_of_the_learners_runs() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut s = spec("lasso", lasso("0.1"));
+    s.explicit_params = vec![("alpha".into(), "0.1".into())];
+    let trained = train::train(&mut store, &s).unwrap();
+    let tables = call(
+        &mut store,
+        "GET",
+        "flowbook/store/tables",
+        json!({"table": "params", "limit": "5"}),
+    );
+    let names: Vec<&str> = tables["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for t in [
+        "experiments",
+        "runs",
+        "params",
+        "metrics",
+        "latest_metrics",
+        "tags",
+    ] {
+        assert!(names.contains(&t), "{t} in {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.starts_with("flowbook_")));
+    assert_eq!(
+        tables["table"]["columns"],
+        json!(["key", "value", "run_uuid"])
+    );
+    assert_eq!(
+        tables["table"]["rows"],
+        json!([["alpha", "0.1", trained.run_id]])
+    );
+    assert!(api::call(
+        &mut store,
+        "GET",
+        "flowbook/store/tables",
+        json!({"table": "x; DROP TABLE runs"})
+    )
+    .unwrap_err()
+    .message
+    .contains("no table"));
+    let layout = call(
+        &mut store,
+        "GET",
+        "flowbook/store/file-layout",
+        json!({"experiment_id": trained.experiment_id}),
+    );
+    let files = layout["files"].as_array().unwrap();
+    let param = files
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("{}/params/alpha", trained.run_id))
+        })
+        .expect("the param file");
+    assert_eq!(param["text"], "0.1");
+    // Lesson progress is kept in the store and a lesson can be reset.
+    call(
+        &mut store,
+        "POST",
+        "flowbook/lessons/progress/set",
+        json!({"lesson": "why-track", "cell": 1, "result": {"run_id": "r"}}),
+    );
+    call(
+        &mut store,
+        "POST",
+        "flowbook/lessons/progress/set",
+        json!({"lesson": "tuning", "cell": 0, "result": {}}),
+    );
+    assert_eq!(
+        call(&mut store, "GET", "flowbook/lessons/progress", json!({}))["cells"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    call(
+        &mut store,
+        "POST",
+        "flowbook/lessons/reset",
+        json!({"lesson": "why-track"}),
+    );
+    let left = call(&mut store, "GET", "flowbook/lessons/progress", json!({}));
+    assert_eq!(left["cells"][0]["lesson"], "tuning");
+    assert_eq!(left["cells"].as_array().unwrap().len(), 1);
+}

@@ -2,6 +2,7 @@
 //! dispatcher. `flowbook server`, the browser worker and the UI are thin adapters around [`handle`].
 
 mod error;
+mod flowbook;
 mod registry;
 mod tracking;
 
@@ -63,6 +64,9 @@ enum Route<'a> {
     Export,
     /// `POST /api/2.0/flowbook/import` with a bundle zip as the body.
     Import,
+    /// `/api/2.0/flowbook/<endpoint>`: Flowbook's own JSON endpoints (feature tables, predictions,
+    /// lesson progress, store views).
+    Flowbook(&'a str),
 }
 
 fn route(path: &str) -> Option<Route<'_>> {
@@ -74,6 +78,9 @@ fn route(path: &str) -> Option<Route<'_>> {
         "flowbook/export" => return Some(Route::Export),
         "flowbook/import" => return Some(Route::Import),
         _ => {}
+    }
+    if let Some(endpoint) = rest.strip_prefix("flowbook/") {
+        return Some(Route::Flowbook(endpoint));
     }
     if let Some(endpoint) = rest.strip_prefix("mlflow/") {
         return Some(Route::Mlflow(endpoint));
@@ -130,6 +137,9 @@ pub fn handle(store: &mut Store, req: &Request) -> Response {
         Some(Route::Mlflow(endpoint)) => request_json(req)
             .and_then(|json| dispatch(store, &req.method, endpoint, json))
             .map(|v| Response::json(200, &v)),
+        Some(Route::Flowbook(endpoint)) => request_json(req)
+            .and_then(|json| flowbook::dispatch(store, &req.method, endpoint, json))
+            .map(|v| Response::json(200, &v)),
         Some(Route::ArtifactProxy(path)) => tracking::artifact_proxy(store, req, path),
         Some(Route::Export) => export(store, req),
         Some(Route::Import) if req.method == "POST" => {
@@ -141,9 +151,14 @@ pub fn handle(store: &mut Store, req: &Request) -> Response {
     result.unwrap_or_else(|e| Response::error(&e))
 }
 
-/// The same dispatcher for callers that already hold JSON (the worker, the UI, tests).
+/// The same dispatcher for callers that already hold JSON (the worker, the UI, tests): `endpoint`
+/// as after `/api/2.0/mlflow/`, or `flowbook/<endpoint>` for Flowbook's own.
 pub fn call(store: &mut Store, method: &str, endpoint: &str, json: Value) -> ApiResult<Value> {
-    dispatch(store, method, endpoint.trim_start_matches('/'), json)
+    let endpoint = endpoint.trim_start_matches('/');
+    match endpoint.strip_prefix("flowbook/") {
+        Some(own) => flowbook::dispatch(store, method, own, json),
+        None => dispatch(store, method, endpoint, json),
+    }
 }
 
 /// One endpoint (the part after `/mlflow/`) to its handler: the registry's or the tracking store's.

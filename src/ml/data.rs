@@ -72,6 +72,18 @@ impl Frame {
         }
     }
 
+    /// The frame without the columns named.
+    pub fn without(&self, names: &[String]) -> Frame {
+        let (names, columns) = self
+            .names
+            .iter()
+            .zip(&self.columns)
+            .filter(|(n, _)| !names.contains(n))
+            .map(|(n, c)| (n.clone(), c.clone()))
+            .unzip();
+        Frame { names, columns }
+    }
+
     /// A frame of numeric columns from a matrix.
     pub fn from_matrix(names: Vec<String>, x: &Array2<f64>) -> Frame {
         Frame {

@@ -5,6 +5,7 @@
 pub mod data;
 pub mod drift;
 pub mod estimators;
+pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod monitor;

@@ -5,6 +5,7 @@
 
 use super::data::{Column, Frame};
 use super::estimators::{Estimator, Model};
+use super::features::{FeatureLookup, Joiner};
 use super::prep::Preprocessor;
 use crate::api::{ApiError, ApiResult};
 use crate::bundle::yaml::{self, Yaml};
@@ -54,6 +55,12 @@ pub struct Saved {
     pub preprocessor: Preprocessor,
     #[serde(default)]
     pub post: Vec<PostProcess>,
+    /// Feature tables joined by key before the preprocessor (a model logged with a lookup spec).
+    #[serde(default)]
+    pub lookups: Vec<FeatureLookup>,
+    /// The columns the lookups add: not part of the model's input.
+    #[serde(default)]
+    pub looked_up: Vec<String>,
 }
 
 impl Saved {
@@ -77,6 +84,24 @@ impl Saved {
             Some(key) => json!({ key: values }),
             None => json!(values),
         })
+    }
+
+    /// The input with the features of the lookup spec joined from the store's feature tables (the
+    /// input itself for a model without lookups).
+    pub fn with_lookups(&self, store: &Store, input: &Frame) -> ApiResult<Frame> {
+        if self.lookups.is_empty() {
+            return Ok(input.clone());
+        }
+        Joiner::load(store, &self.lookups)?
+            .join(input)
+            .map_err(ApiError::invalid)
+    }
+
+    /// Predictions for the model's input: features looked up in the store first, when it has a
+    /// lookup spec.
+    pub fn predict_input(&self, store: &Store, input: &Frame) -> ApiResult<Value> {
+        let features = self.with_lookups(store, input)?;
+        self.predict(&features).map_err(ApiError::invalid)
     }
 
     /// The numbers of a prediction, whether wrapped or not.
@@ -174,6 +199,16 @@ pub fn files(
         (
             "flowbook_version".into(),
             Yaml::Str(env!("CARGO_PKG_VERSION").into()),
+        ),
+        (
+            "feature_lookups".into(),
+            Yaml::Seq(
+                saved
+                    .lookups
+                    .iter()
+                    .map(|l| Yaml::Str(serde_json::to_string(l).unwrap_or_default()))
+                    .collect(),
+            ),
         ),
         ("model_data".into(), Yaml::Str(MODEL_FILE.into())),
         (

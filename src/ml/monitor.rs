@@ -22,11 +22,13 @@ pub struct Evaluation {
 }
 
 fn score(
+    store: &Store,
     saved: &model::Saved,
     set: &Dataset,
     prefix: &str,
-) -> Result<(Vec<(String, f64)>, f64), String> {
-    let pred = saved.predict_values(&set.features)?;
+) -> ApiResult<(Vec<(String, f64)>, f64)> {
+    let features = saved.with_lookups(store, &set.features)?;
+    let pred = saved.predict_values(&features).map_err(ApiError::invalid)?;
     Ok(match saved.estimator.task() {
         Task::Regression => {
             let m = metrics::regression(prefix, &set.target, &pred);
@@ -50,9 +52,8 @@ pub fn evaluate(
     current: &Dataset,
 ) -> ApiResult<Evaluation> {
     let saved = model::load(store, uri)?;
-    let (ref_metrics, ref_error) =
-        score(&saved, reference, "reference").map_err(ApiError::invalid)?;
-    let (cur_metrics, cur_error) = score(&saved, current, "current").map_err(ApiError::invalid)?;
+    let (ref_metrics, ref_error) = score(store, &saved, reference, "reference")?;
+    let (cur_metrics, cur_error) = score(store, &saved, current, "current")?;
     let mut drift = BTreeMap::new();
     for (name, column) in reference
         .features

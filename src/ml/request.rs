@@ -61,6 +61,11 @@ pub fn parse(v: &Value) -> Result<Request, String> {
     spec.log_model = field("log_model").and_then(Value::as_bool).unwrap_or(false);
     spec.scale = field("scale").and_then(Value::as_bool).unwrap_or(false);
     spec.run_name = string("run_name").filter(|s| !s.trim().is_empty());
+    if let Some(lookups) = field("feature_lookups") {
+        spec.lookups = serde_json::from_value(lookups.clone()).map_err(|e| {
+            format!("feature_lookups must be a list of {{\"table_name\", \"lookup_key\"}}: {e}")
+        })?;
+    }
     let Some(tune) = field("tune") else {
         return Ok(Request::Train(Box::new(spec)));
     };

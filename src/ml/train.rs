@@ -5,6 +5,7 @@
 
 use super::data::{Dataset, Task};
 use super::estimators::Estimator;
+use super::features::{FeatureLookup, Joiner};
 use super::model::{self, PostProcess, Saved};
 use super::prep::{self, Preprocessor};
 use super::{metrics, plots};
@@ -33,6 +34,8 @@ pub struct TrainSpec {
     pub tags: Vec<(String, String)>,
     /// Post-processing of a wrapped (pyfunc-style) model.
     pub post: Vec<PostProcess>,
+    /// Feature tables to join by key (the data then holds only keys and the other inputs).
+    pub lookups: Vec<FeatureLookup>,
 }
 
 impl TrainSpec {
@@ -62,6 +65,7 @@ impl TrainSpec {
             parent_run_id: None,
             tags: Vec::new(),
             post: Vec::new(),
+            lookups: Vec::new(),
         }
     }
 }
@@ -112,7 +116,9 @@ pub fn fit(spec: &TrainSpec) -> Result<Fitted, String> {
     let (train, valid) = spec.split()?;
     let train_set = spec.data.take(&train);
     let valid_set = spec.data.take(&valid);
-    let pre = Preprocessor::fit(&train_set.features, spec.scale)?;
+    // Lookup keys select rows of feature tables; they are not features themselves.
+    let keys: Vec<String> = spec.lookups.iter().map(|l| l.lookup_key.clone()).collect();
+    let pre = Preprocessor::fit(&train_set.features.without(&keys), spec.scale)?;
     let x_train = pre.transform(&train_set.features)?;
     let fitted = spec.estimator.fit(x_train.view(), &train_set.target)?;
     let mut measured = Vec::new();
@@ -142,6 +148,8 @@ pub fn fit(spec: &TrainSpec) -> Result<Fitted, String> {
         model: fitted,
         preprocessor: pre,
         post: spec.post.clone(),
+        lookups: spec.lookups.clone(),
+        looked_up: Vec::new(),
     };
     Ok((saved, measured, train, valid))
 }
@@ -161,6 +169,13 @@ pub(crate) fn metrics_at(values: &[(String, f64)], timestamp: i64) -> Vec<Metric
 
 /// Trains and records one run. A failure to fit is recorded as a FAILED run with the reason.
 pub fn train(store: &mut Store, spec: &TrainSpec) -> ApiResult<Trained> {
+    let joined;
+    let spec = if spec.lookups.is_empty() {
+        spec
+    } else {
+        joined = with_features(store, spec)?;
+        &joined
+    };
     let experiment_id = experiment_id(store, &spec.experiment)?;
     let mut tags = vec![
         KeyValue::new("mlflow.source.name", "flowbook"),
@@ -199,13 +214,24 @@ pub fn train(store: &mut Store, spec: &TrainSpec) -> ApiResult<Trained> {
     }
 }
 
+/// The spec with its data's features joined from the feature tables of its lookups.
+fn with_features(store: &Store, spec: &TrainSpec) -> ApiResult<TrainSpec> {
+    let joiner = Joiner::load(store, &spec.lookups)?;
+    let mut out = spec.clone();
+    out.data.features = joiner.join(&spec.data.features).map_err(invalid)?;
+    Ok(out)
+}
+
 fn record(
     store: &mut Store,
     spec: &TrainSpec,
     experiment_id: &str,
     run_id: &str,
 ) -> ApiResult<Trained> {
-    let (saved, measured, train, _) = fit(spec).map_err(invalid)?;
+    let (mut saved, measured, train, _) = fit(spec).map_err(invalid)?;
+    if !spec.lookups.is_empty() {
+        saved.looked_up = Joiner::load(store, &spec.lookups)?.feature_names();
+    }
     let now = crate::clock::now_ms();
     let params: Vec<KeyValue> = if spec.autolog {
         saved
@@ -296,9 +322,11 @@ pub fn log_model(
         &[KeyValue::new("mlflow.source.name", "flowbook")],
     )?;
     let base = crate::tracking::artifacts::key_of_uri(&logged.info.artifact_uri)?;
+    // The model's input: what a caller passes (keys, not the features looked up by them).
     let sample = spec
         .data
         .features
+        .without(&saved.looked_up)
         .take(&(0..spec.data.nrows().min(5)).collect::<Vec<_>>());
     for (name, content) in
         model::files(saved, &sample, Some(&logged.info.model_id), run_id, "model")
