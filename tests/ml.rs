@@ -477,6 +477,21 @@ fn monitoring_sees_data_drift_in_the_inputs_and_concept_drift_in_the_error() {
     );
     let run = store.get_run(&concept.run_id).unwrap();
     assert!(run.metric("error_shift").unwrap() > 8.0 && run.metric("drift_ks_pvalue_x").is_some());
+    // The Monitor page's charts: distributions over shared bins, each summing to one; the
+    // residuals of the concept-drifted data sit about 10 higher.
+    let mean = |h: &monitor::Histogram, of: &[f64]| -> f64 {
+        of.iter()
+            .enumerate()
+            .map(|(i, f)| f * (h.edges[i] + h.edges[i + 1]) / 2.0)
+            .sum()
+    };
+    let residuals = &concept.histograms[monitor::RESIDUALS];
+    assert_eq!(residuals.edges.len(), residuals.reference.len() + 1);
+    assert!((residuals.current.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    let shift = mean(residuals, &residuals.current) - mean(residuals, &residuals.reference);
+    assert!((8.0..12.0).contains(&shift), "residuals moved by {shift}");
+    let x = &moved.histograms["x"];
+    assert!(mean(x, &x.current) - mean(x, &x.reference) > 1.0, "x moved");
 }
 
 #[test]

@@ -35,7 +35,11 @@ pub fn parse(v: &Value) -> Result<Request, String> {
     let experiment = string("experiment")
         .filter(|s| !s.trim().is_empty())
         .ok_or("name the experiment")?;
-    let dataset = string("dataset").ok_or("choose a data set")?;
+    let csv = field("csv");
+    let dataset = string("dataset").unwrap_or_default();
+    if csv.is_none() && dataset.is_empty() {
+        return Err("choose a data set".into());
+    }
     let rows = field("rows")
         .and_then(Value::as_u64)
         .unwrap_or(2000)
@@ -54,7 +58,11 @@ pub fn parse(v: &Value) -> Result<Request, String> {
             explicit.push((k.clone(), value));
         }
     }
-    let mut spec = TrainSpec::new(&experiment, data::builtin(&dataset, rows, seed)?, estimator);
+    let data = match csv {
+        Some(csv) => user_csv(csv, estimator.task())?,
+        None => data::builtin(&dataset, rows, seed)?,
+    };
+    let mut spec = TrainSpec::new(&experiment, data, estimator);
     spec.explicit_params = explicit;
     spec.seed = seed;
     spec.autolog = field("autolog").and_then(Value::as_bool).unwrap_or(false);
@@ -95,6 +103,36 @@ pub fn parse(v: &Value) -> Result<Request, String> {
         max_evals,
         seed,
     })))
+}
+
+/// The user's CSV: `{"name", "text", "target", "features": [...], "categorical": [...]}`.
+fn user_csv(v: &Value, task: data::Task) -> Result<data::Dataset, String> {
+    let string = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
+    let list = |k: &str| -> Vec<String> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if string("target").is_empty() {
+        return Err("choose the CSV's target column".into());
+    }
+    let name = Some(string("name"))
+        .filter(|n| !n.is_empty())
+        .unwrap_or("data.csv");
+    data::parse_csv(
+        name,
+        string("text"),
+        string("target"),
+        &list("features"),
+        &list("categorical"),
+        task,
+    )
+    .map_err(|e| format!("{name}: {e}"))
 }
 
 /// An evaluation request: `{"experiment", "model_uri", "reference": {"dataset", "rows", "seed"},
@@ -161,5 +199,30 @@ mod tests {
         );
         assert!(err(json!({"experiment": "e", "dataset": "diabetes", "model": "Lasso", "params": {"alpha": "x"}})).contains("not a number"));
         assert!(err(json!({"experiment": "e", "dataset": "diabetes", "model": "Lasso", "tune": {"max_evals": 0}})).contains("max_evals"));
+    }
+
+    #[test]
+    fn a_csv_request_trains_on_the_users_columns_and_bad_csvs_name_the_problem() {
+        let text = "zone,km,minutes\na,1.5,6\nb,2.0,8\na,3.1,11\n";
+        let csv = |target: &str, text: &str| {
+            json!({"experiment": "e", "model": "LinearRegression",
+                   "csv": {"name": "trips.csv", "text": text, "target": target, "categorical": ["zone"]}})
+        };
+        let Request::Train(spec) = parse(&csv("minutes", text)).unwrap() else {
+            panic!("a single run")
+        };
+        assert_eq!(spec.data.name, "trips.csv");
+        assert_eq!(spec.data.features.names, ["zone", "km"]);
+        assert_eq!(spec.data.target, [6.0, 8.0, 11.0]);
+        let err = |v: Value| parse(&v).unwrap_err();
+        assert_eq!(
+            err(csv("zone", text)),
+            "trips.csv: the target 'zone' must be numeric: row 1 holds 'a'"
+        );
+        assert_eq!(
+            err(csv("minutes", "zone,km,minutes\na,1.5\n")),
+            "trips.csv: line 2 has 2 fields, the header has 3"
+        );
+        assert_eq!(err(csv("", text)), "choose the CSV's target column");
     }
 }

@@ -343,3 +343,76 @@ pub fn ContourChart(
     });
     view! { <canvas class="chart" node_ref=canvas width="720" height="360" role="img" aria-label=label></canvas> }
 }
+
+fn draw_histogram(
+    canvas: &NodeRef<Canvas>,
+    h: &crate::ml::monitor::Histogram,
+    x_label: &str,
+) -> DrawResult {
+    let Some(backend) = backend(canvas) else {
+        return Ok(());
+    };
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE)?;
+    let (x0, x1) = (
+        h.edges.first().copied().unwrap_or(0.0),
+        h.edges.last().copied().unwrap_or(1.0),
+    );
+    let top = h
+        .reference
+        .iter()
+        .chain(&h.current)
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(1e-9)
+        * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x0..x1, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc("share of rows")
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    for (i, (name, shares)) in [("reference", &h.reference), ("current", &h.current)]
+        .into_iter()
+        .enumerate()
+    {
+        let color = PALETTE[i];
+        let bars = shares.iter().enumerate().map(move |(b, share)| {
+            Rectangle::new(
+                [(h.edges[b], 0.0), (h.edges[b + 1], *share)],
+                color.mix(0.45).filled(),
+            )
+        });
+        chart.draw_series(bars)?.label(name).legend(move |(x, y)| {
+            Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.mix(0.45).filled())
+        });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Two distributions over shared bins (reference and current data), overlaid.
+#[component]
+pub fn HistogramChart(
+    histogram: crate::ml::monitor::Histogram,
+    #[prop(into)] x_label: String,
+    #[prop(into)] label: String,
+) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        if canvas.get().is_some() {
+            let _ = draw_histogram(&canvas, &histogram, &x_label);
+        }
+    });
+    view! { <canvas class="chart small" node_ref=canvas width="480" height="260" role="img" aria-label=label></canvas> }
+}

@@ -1,12 +1,15 @@
 //! Monitor: score a registered model on reference and current data — the shift in its error shows
 //! concept drift, and each feature's KS test and PSI show data drift. Each evaluation is a run.
 
+use super::charts::HistogramChart;
 use super::client::Client;
 use super::controls::{strings, LabelledSelect};
 use super::router::Route;
 use crate::ml::data;
+use crate::ml::monitor::{Histogram, RESIDUALS};
 use leptos::prelude::*;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 fn number(v: &Value) -> String {
     v.as_f64().map_or_else(|| "—".into(), |x| format!("{x:.4}"))
@@ -73,6 +76,9 @@ pub fn MonitorPage() -> impl IntoView {
                             number(&b[1]),
                         ))
                         .collect();
+                    let histograms: BTreeMap<String, Histogram> = serde_json::from_value(e["histograms"].clone()).unwrap_or_default();
+                    let residuals = histograms.get(RESIDUALS).cloned();
+                    let feature_charts: Vec<(String, Histogram)> = histograms.into_iter().filter(|(k, _)| k != RESIDUALS).collect();
                     let columns: Vec<(String, Value)> = e["drift"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
                     view! {
                         <div role="status">
@@ -84,6 +90,11 @@ pub fn MonitorPage() -> impl IntoView {
                                 <thead><tr><th scope="col">"metric"</th><th scope="col">"reference"</th><th scope="col">"current"</th></tr></thead>
                                 <tbody>{metrics.into_iter().map(|(k, a, b)| view! { <tr><th scope="row">{k}</th><td>{a}</td><td>{b}</td></tr> }).collect_view()}</tbody>
                             </table>
+                            {residuals.map(|h| view! {
+                                <h3>"The model's errors"</h3>
+                                <p class="hint">"Residuals (actual − predicted) on both data sets: a shifted hump is concept drift."</p>
+                                <HistogramChart histogram=h x_label="residual" label="Residuals, reference against current"/>
+                            })}
                             <h3>"Data drift per feature"</h3>
                             <table class="grid">
                                 <thead><tr><th scope="col">"feature"</th><th scope="col">"KS statistic"</th><th scope="col">"KS p-value"</th><th scope="col">"PSI"</th><th scope="col">"drift"</th></tr></thead>
@@ -100,6 +111,14 @@ pub fn MonitorPage() -> impl IntoView {
                                     </tr> }
                                 }).collect_view()}</tbody>
                             </table>
+                            <div class="chart-grid">
+                                {feature_charts.into_iter().map(|(name, h)| view! {
+                                    <figure>
+                                        <HistogramChart histogram=h x_label=name.clone() label=format!("Distribution of {name}, reference against current")/>
+                                        <figcaption>{name.clone()}</figcaption>
+                                    </figure>
+                                }).collect_view()}
+                            </div>
                         </div>
                     }.into_any()
                 }

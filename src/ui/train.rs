@@ -39,6 +39,90 @@ fn parse_params(text: &str) -> Result<Value, String> {
     Ok(Value::Object(map))
 }
 
+/// The data set choice that means "the file I pick".
+const YOUR_CSV: &str = "your CSV file…";
+
+/// A CSV the learner picked: its text, its columns, and the choices made about them.
+#[derive(Clone)]
+struct UserCsv {
+    name: String,
+    text: String,
+    /// Each column's name and whether all its values are numbers.
+    columns: Vec<(String, bool)>,
+    rows: usize,
+    target: RwSignal<String>,
+    categorical: RwSignal<Vec<String>>,
+}
+
+/// Reads a picked file and its columns; the engine's CSV reader names what is wrong with it.
+async fn read_csv(file: web_sys::File) -> Result<UserCsv, String> {
+    let name = file.name();
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| format!("{name} cannot be read as text"))?;
+    let frame = data::parse_table(&text).map_err(|e| format!("{name}: {e}"))?;
+    let columns: Vec<(String, bool)> = frame
+        .names
+        .iter()
+        .zip(&frame.columns)
+        .map(|(n, c)| (n.clone(), matches!(c, data::Column::Numeric(_))))
+        .collect();
+    let target = columns
+        .iter()
+        .rev()
+        .find(|(_, numeric)| *numeric)
+        .map(|(n, _)| n.clone())
+        .ok_or_else(|| format!("{name}: no column is numeric, so none can be the target"))?;
+    let categorical = columns
+        .iter()
+        .filter(|(n, numeric)| !numeric && *n != target)
+        .map(|(n, _)| n.clone())
+        .collect();
+    Ok(UserCsv {
+        name,
+        text,
+        rows: frame.nrows(),
+        columns,
+        target: RwSignal::new(target),
+        categorical: RwSignal::new(categorical),
+    })
+}
+
+/// The picked CSV's columns: which one is the target, which are categories.
+#[component]
+fn CsvColumns(csv: UserCsv) -> impl IntoView {
+    let names: Vec<String> = csv.columns.iter().map(|(n, _)| n.clone()).collect();
+    let summary = format!("{}: {} rows, {} columns", csv.name, csv.rows, names.len());
+    let (target, categorical) = (csv.target, csv.categorical);
+    view! {
+        <p class="hint">{summary}</p>
+        <LabelledSelect id="train-csv-target" label="Target column" options=names value=target/>
+        <fieldset class="csv-columns">
+            <legend>"Categorical columns (one-hot encoded)"</legend>
+            {csv.columns.into_iter().map(|(name, numeric)| {
+                let id = format!("train-csv-cat-{name}");
+                let n1 = name.clone();
+                let n2 = name.clone();
+                let label = name.clone();
+                view! {
+                    <span class="check">
+                        <input id=id.clone() type="checkbox"
+                            prop:checked=move || categorical.get().contains(&n1)
+                            disabled=move || !numeric || target.get() == n2
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                categorical.update(|c| { c.retain(|x| *x != name); if on { c.push(name.clone()); } });
+                            }/>
+                        <label for=id>{label}</label>
+                    </span>
+                }
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
 #[component]
 pub fn TrainPage() -> impl IntoView {
     let client = expect_context::<Client>();
@@ -54,19 +138,29 @@ pub fn TrainPage() -> impl IntoView {
     Effect::new(move |_| space.set(default_space(&model.get()).to_string()));
     let (progress, set_progress) = signal(None::<Progress>);
     let (outcome, set_outcome) = signal(None::<Result<Value, String>>);
+    let csv = RwSignal::new(None::<UserCsv>);
+    let (csv_error, set_csv_error) = signal(None::<String>);
+    let mut datasets = strings(&data::BUILTIN);
+    datasets.push(YOUR_CSV.to_string());
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         set_outcome.set(None);
         let request = (|| -> Result<Value, String> {
+            let chosen = dataset.get_untracked();
             let mut r = json!({
                 "experiment": experiment.get_untracked(),
-                "dataset": dataset.get_untracked(),
+                "dataset": chosen,
                 "model": model.get_untracked(),
                 "params": parse_params(&params.get_untracked())?,
                 "autolog": autolog.get_untracked(),
                 "run_name": run_name.get_untracked(),
             });
+            if chosen == YOUR_CSV {
+                let c = csv.get_untracked().ok_or("choose a CSV file first")?;
+                r["csv"] = json!({"name": c.name, "text": c.text, "target": c.target.get_untracked(),
+                                  "categorical": c.categorical.get_untracked()});
+            }
             let algo = search.get_untracked();
             if algo != "none" {
                 let space: Value = serde_json::from_str(&space.get_untracked())
@@ -112,7 +206,24 @@ pub fn TrainPage() -> impl IntoView {
                     <label for="train-experiment">"Experiment"</label>
                     <input id="train-experiment" type="text" prop:value=experiment on:input=move |ev| experiment.set(event_target_value(&ev))/>
                 </div>
-                <div class="field"><LabelledSelect id="train-dataset" label="Data set" options=strings(&data::BUILTIN) value=dataset/></div>
+                <div class="field"><LabelledSelect id="train-dataset" label="Data set" options=datasets value=dataset/></div>
+                {move || (dataset.get() == YOUR_CSV).then(|| view! {
+                    <div class="field wide csv-picker">
+                        <label for="train-csv">"CSV file (a header row, then one row per example)"</label>
+                        <input id="train-csv" type="file" accept=".csv,text/csv" on:change=move |ev| {
+                            let input: web_sys::HtmlInputElement = event_target(&ev);
+                            let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+                            leptos::task::spawn_local(async move {
+                                match read_csv(file).await {
+                                    Ok(c) => { set_csv_error.set(None); csv.set(Some(c)); }
+                                    Err(e) => { csv.set(None); set_csv_error.set(Some(e)); }
+                                }
+                            });
+                        }/>
+                        {move || csv_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                        {move || csv.get().map(|c| view! { <CsvColumns csv=c/> })}
+                    </div>
+                })}
                 <div class="field"><LabelledSelect id="train-model" label="Model" options=strings(&estimators::NAMES) value=model/></div>
                 <div class="field">
                     <label for="train-params">"Parameters"</label>

@@ -84,6 +84,39 @@ test('monitoring a champion shows data drift and concept drift', async () => {
   await page.getByLabel('Current data').selectOption('linear-concept-drift');
   await page.getByRole('button', { name: 'Evaluate' }).click();
   await page.getByText(/Error shift \(current − reference\): \+\d+\.\d+ — the model's error moved/).waitFor({ timeout: 30000 });
+  // The charts were drawn: residuals and each feature's distributions, reference against current.
+  for (const name of ['Residuals, reference against current', 'Distribution of x, reference against current']) {
+    const chart = page.getByRole('img', { name });
+    await chart.waitFor();
+    const inked = await chart.evaluate((canvas) => {
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] < 200 || data[i + 2] < 200) n++;
+      return n;
+    });
+    assert.ok(inked > 2000, `${name}: ${inked} inked pixels`);
+  }
   await page.screenshot({ path: path.join(SCREENSHOTS, 'monitor.png'), fullPage: true });
+  assert.deepEqual(env.problems, []);
+});
+
+test("the learner's own CSV trains a run, and a ragged CSV is refused with the line it names", async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/train');
+  await page.getByLabel('Data set').selectOption('your CSV file…');
+  let rows = 'zone,km,minutes\n';
+  for (let i = 0; i < 80; i++) rows += `${['a', 'b', 'c'][i % 3]},${(1 + (i % 9) * 0.7).toFixed(1)},${(4 + (i % 9) * 2.1 + (i % 3)).toFixed(2)}\n`;
+  await page.getByLabel(/CSV file/).setInputFiles({ name: 'my-trips.csv', mimeType: 'text/csv', buffer: Buffer.from(rows) });
+  await page.getByText('my-trips.csv: 80 rows, 3 columns').waitFor();
+  assert.equal(await page.getByLabel('Target column').inputValue(), 'minutes');
+  assert.ok(await page.getByRole('checkbox', { name: 'zone' }).isChecked());
+  await page.getByLabel('Model', { exact: true }).selectOption('LinearRegression');
+  await page.getByLabel('Parameters').fill('');
+  await page.getByLabel('Run name').fill('my-csv-run');
+  await page.getByLabel('Hyperparameter search').selectOption('none');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByText(/Run finished: .*val_r2_score = (0\.9|1\.0)/).waitFor({ timeout: 60000 });
+  await page.getByLabel(/CSV file/).setInputFiles({ name: 'ragged.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n1,2\n3\n') });
+  await page.getByRole('alert').getByText('ragged.csv: line 3 has 1 fields, the header has 2').waitFor();
   assert.deepEqual(env.problems, []);
 });
