@@ -83,6 +83,15 @@ fn a_manual_run_logs_what_the_notebook_logs_and_autolog_logs_everything() {
         plots.contains(&"plots/predicted_vs_actual.svg") && plots.contains(&"plots/residuals.svg"),
         "{plots:?}"
     );
+    // The fitted preprocessor is an artifact of its own, and reads back as the model's.
+    let pre = store
+        .get_artifact(&format!(
+            "{}/{}/artifacts/preprocessor/preprocessor.json",
+            t.experiment_id, t.run_id
+        ))
+        .unwrap();
+    let pre: flowbook::ml::prep::Preprocessor = serde_json::from_slice(&pre).unwrap();
+    assert_eq!(pre.feature_names(), t.saved.preprocessor.feature_names());
     let history = call(&mut store, "GET", "runs/get", json!({"run_id": t.run_id}));
     assert_eq!(
         history["run"]["inputs"]["dataset_inputs"][0]["dataset"]["name"],

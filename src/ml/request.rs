@@ -69,6 +69,37 @@ pub fn parse(v: &Value) -> Result<Request, String> {
     spec.log_model = field("log_model").and_then(Value::as_bool).unwrap_or(false);
     spec.scale = field("scale").and_then(Value::as_bool).unwrap_or(false);
     spec.run_name = string("run_name").filter(|s| !s.trim().is_empty());
+    if let Some(tags) = field("tags") {
+        let map = tags
+            .as_object()
+            .ok_or("tags must be an object of name: value")?;
+        spec.tags = map.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+    }
+    if let Some(post) = field("post") {
+        spec.post = serde_json::from_value(post.clone()).map_err(|e| {
+            format!("post must be a list of post-processing steps ({{\"step\": \"adjust\" | \"wrap\", …}}): {e}")
+        })?;
+    }
+    if let Some(columns) = field("columns") {
+        // Only these feature columns (a notebook's `df[[...]]`).
+        let keep: Vec<String> = serde_json::from_value(columns.clone())
+            .map_err(|_| "columns must be a list of column names")?;
+        if let Some(missing) = keep.iter().find(|c| spec.data.features.column(c).is_none()) {
+            return Err(format!(
+                "the data set has no column '{missing}' (its columns: {})",
+                spec.data.features.names.join(", ")
+            ));
+        }
+        let drop: Vec<String> = spec
+            .data
+            .features
+            .names
+            .iter()
+            .filter(|n| !keep.contains(n))
+            .cloned()
+            .collect();
+        spec.data.features = spec.data.features.without(&drop);
+    }
     if let Some(lookups) = field("feature_lookups") {
         spec.lookups = serde_json::from_value(lookups.clone()).map_err(|e| {
             format!("feature_lookups must be a list of {{\"table_name\", \"lookup_key\"}}: {e}")
@@ -224,5 +255,28 @@ mod tests {
             "trips.csv: line 2 has 2 fields, the header has 3"
         );
         assert_eq!(err(csv("", text)), "choose the CSV's target column");
+    }
+
+    #[test]
+    fn tags_post_processing_columns_and_lookups_parse() {
+        let r = parse(
+            &json!({"experiment": "e", "dataset": "taxi-trips", "model": "Lasso",
+            "tags": {"developer": "marcus"}, "columns": ["PULocationID", "trip_distance"],
+            "post": [{"step": "wrap", "key": "predictions"}],
+            "feature_lookups": [{"table_name": "zones", "lookup_key": "PULocationID"}]}),
+        )
+        .unwrap();
+        let Request::Train(spec) = r else {
+            panic!("a single run")
+        };
+        assert_eq!(spec.tags, [("developer".to_string(), "marcus".to_string())]);
+        assert_eq!(spec.data.features.names, ["PULocationID", "trip_distance"]);
+        assert_eq!(spec.post.len(), 1);
+        assert_eq!(spec.lookups[0].table_name, "zones");
+        let err = |v: Value| parse(&v).unwrap_err();
+        assert!(err(json!({"experiment": "e", "dataset": "taxi-trips", "model": "Lasso", "columns": ["nope"]}))
+            .starts_with("the data set has no column 'nope'"));
+        assert!(err(json!({"experiment": "e", "dataset": "taxi-trips", "model": "Lasso", "post": [{"step": "explode"}]}))
+            .starts_with("post must be a list"));
     }
 }

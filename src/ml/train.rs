@@ -291,6 +291,12 @@ fn record(
         }
     }
     if spec.autolog || spec.log_model {
+        // The fitted preprocessor on its own, as the course logs its DictVectorizer.
+        let artifacts = store.get_run(run_id)?.info.artifact_uri;
+        let base = crate::tracking::artifacts::key_of_uri(&artifacts)?;
+        let pre = serde_json::to_vec_pretty(&out.saved.preprocessor)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        store.put_artifact(&format!("{base}/preprocessor/preprocessor.json"), &pre)?;
         let (uri, id) = log_model(store, spec, &out.saved, experiment_id, run_id)?;
         out.model_uri = Some(uri);
         out.model_id = Some(id);
