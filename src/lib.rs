@@ -4,6 +4,7 @@
 pub mod api;
 pub mod bundle;
 pub mod clock;
+pub mod lessons;
 pub mod ml;
 pub mod registry;
 pub mod tracking;

@@ -6,6 +6,8 @@ pub mod client;
 mod compare;
 mod controls;
 mod experiments;
+mod features;
+mod lessons;
 mod markdown;
 mod models;
 mod monitor;
@@ -78,6 +80,7 @@ fn App() -> impl IntoView {
             <h1>"Flowbook"</h1>
             <p class="tagline">"MLflow in a browser tab"</p>
             <nav aria-label="Main">
+                <a href=Route::Lessons.href() aria-current=move || matches!(route.get(), Route::Lessons | Route::Lesson { .. }).then_some("page")>"Lessons"</a>
                 <a href=Route::Experiments.href() aria-current=move || matches!(route.get(), Route::Experiments | Route::Runs { .. } | Route::Run { .. } | Route::Compare { .. }).then_some("page")>"Experiments"</a>
                 <a href=Route::Train.href() aria-current=move || matches!(route.get(), Route::Train).then_some("page")>"Train"</a>
                 <a href=Route::Models.href() aria-current=move || matches!(route.get(), Route::Models | Route::Model { .. }).then_some("page")>"Models"</a>
@@ -98,6 +101,9 @@ fn App() -> impl IntoView {
                 Route::Train => view! { <train::TrainPage/> }.into_any(),
                 Route::Monitor => view! { <monitor::MonitorPage/> }.into_any(),
                 Route::Model { name } => view! { <models::ModelPage name/> }.into_any(),
+                Route::Lessons => view! { <lessons::LessonsPage/> }.into_any(),
+                Route::Lesson { slug } => view! { <lessons::LessonPage slug/> }.into_any(),
+                Route::Features => view! { <features::FeaturesPage/> }.into_any(),
                 Route::NotFound(path) => view! {
                     <section class="panel"><h2>"Not found"</h2><p>"No page at "<code>{path}</code>"."</p>
                     <p><a href=Route::Experiments.href()>"Back to the experiments"</a></p></section>

@@ -26,6 +26,11 @@ pub enum Route {
     Model {
         name: String,
     },
+    Lessons,
+    Lesson {
+        slug: String,
+    },
+    Features,
     NotFound(String),
 }
 
@@ -57,6 +62,11 @@ impl Route {
             ["transfer"] => Route::Transfer,
             ["train"] => Route::Train,
             ["monitor"] => Route::Monitor,
+            ["lessons"] => Route::Lessons,
+            ["lessons", slug] => Route::Lesson {
+                slug: slug.to_string(),
+            },
+            ["features"] => Route::Features,
             ["models", name] => Route::Model {
                 name: crate::api::percent_decode(name),
             },
@@ -86,6 +96,9 @@ impl Route {
             Route::Monitor => "#/monitor".into(),
             Route::Transfer => "#/transfer".into(),
             Route::Model { name } => format!("#/models/{}", encode(name)),
+            Route::Lessons => "#/lessons".into(),
+            Route::Lesson { slug } => format!("#/lessons/{}", encode(slug)),
+            Route::Features => "#/features".into(),
             Route::NotFound(p) => format!("#/{p}"),
         }
     }

@@ -3,6 +3,7 @@
 
 use super::charts::{history_points, LineChart, Series};
 use super::client::Client;
+use super::controls::{TagEditor, TagOwner};
 use super::markdown::Markdown;
 use super::router::Route;
 use super::{fmt_metric, fmt_time};
@@ -127,7 +128,7 @@ fn RunDetails(run: Run, experiment_id: String, children: Vec<Run>) -> impl IntoV
             </div>
         </div>
         {first_metric.map(|m| view! { <MetricHistory run_id=info.run_id.clone() keys=metrics.iter().map(|m| m.key.clone()).collect() initial=m/> })}
-        <TagEditor run_id=info.run_id.clone() tags/>
+        <TagEditor owner=TagOwner::Run(info.run_id.clone()) tags/>
         {(!datasets.is_empty()).then(|| view! {
             <h3>"Dataset inputs"</h3>
             <table class="grid"><thead><tr><th scope="col">"Name"</th><th scope="col">"Digest"</th><th scope="col">"Source type"</th><th scope="col">"Context"</th></tr></thead>
@@ -207,52 +208,6 @@ fn NoteEditor(run_id: String, note: String) -> impl IntoView {
                 <button class="secondary" on:click=move |_| set_editing.set(true)>"Edit description"</button>
             }.into_any()
         }}
-    }
-}
-
-#[component]
-fn TagEditor(run_id: String, tags: Vec<crate::tracking::KeyValue>) -> impl IntoView {
-    let client = expect_context::<Client>();
-    let (key, set_key) = signal(String::new());
-    let (value, set_value) = signal(String::new());
-    let (error, set_error) = signal(None::<String>);
-    let rid = run_id.clone();
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let body = json!({"run_id": rid.clone(), "key": key.get_untracked(), "value": value.get_untracked()});
-        leptos::task::spawn_local(async move {
-            match client.write("POST", "runs/set-tag", body).await {
-                Ok(_) => {
-                    set_error.set(None);
-                    set_key.set(String::new());
-                    set_value.set(String::new());
-                }
-                Err(e) => set_error.set(Some(e.to_string())),
-            }
-        });
-    };
-    view! {
-        <h3>"Tags"</h3>
-        <table class="grid kv"><tbody>
-            {tags.into_iter().map(|t| {
-                let body = json!({"run_id": run_id.clone(), "key": t.key.clone()});
-                let system = t.key.starts_with("mlflow.");
-                view! { <tr><th scope="row">{t.key.clone()}</th><td>{t.value}</td><td class="actions">
-                    {(!system).then(|| view! { <button class="secondary danger" aria-label=format!("Delete tag {}", t.key)
-                        on:click=move |_| { let body = body.clone(); leptos::task::spawn_local(async move {
-                            if let Err(e) = client.write("POST", "runs/delete-tag", body).await { set_error.set(Some(e.to_string())); }
-                        }); }>"Delete"</button> })}
-                </td></tr> }
-            }).collect_view()}
-        </tbody></table>
-        <form class="inline-form" on:submit=add>
-            <label for="tag-key">"Tag"</label>
-            <input id="tag-key" type="text" prop:value=key on:input=move |ev| set_key.set(event_target_value(&ev))/>
-            <label for="tag-value">"Value"</label>
-            <input id="tag-value" type="text" prop:value=value on:input=move |ev| set_value.set(event_target_value(&ev))/>
-            <button type="submit">"Set tag"</button>
-        </form>
-        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
     }
 }
 

@@ -3,6 +3,7 @@
 //! Rows are virtualized: only the rows in view are in the DOM, so 10,000 runs stay fast.
 
 use super::client::Client;
+use super::controls::{TagEditor, TagOwner};
 use super::router::{navigate, Route};
 use super::{fmt_metric, fmt_time};
 use crate::tracking::{Experiment, Run};
@@ -55,8 +56,11 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
     let (columns, set_columns) = signal(Vec::<Column>::new());
     let (scroll_top, set_scroll_top) = signal(0.0f64);
     let (action_error, set_action_error) = signal(None::<String>);
+    // Kept across re-reads of the experiment, so the tag editor stays open while it is used.
+    let tags_open = RwSignal::new(false);
     let exp_id = experiment_id.clone();
     let experiment = LocalResource::new(move || {
+        client.revision.get();
         let id = exp_id.clone();
         async move {
             client
@@ -171,6 +175,24 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                 Some(Ok(Some(e))) => format!("{} — runs", e.name),
                 _ => "Runs".to_string(),
             }}</h2>
+            {move || match experiment.get() {
+                Some(Ok(Some(e))) => {
+                    let summary = format!("Experiment tags ({})", e.tags.iter().filter(|t| !t.key.starts_with("mlflow.")).count());
+                    view! {
+                        <details class="experiment-tags" prop:open=move || tags_open.get()
+                            on:toggle=move |ev| {
+                                use wasm_bindgen::JsCast;
+                                if let Some(d) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
+                                    tags_open.set(d.open());
+                                }
+                            }>
+                            <summary>{summary}</summary>
+                            <TagEditor owner=TagOwner::Experiment(e.experiment_id.clone()) tags=e.tags.clone()/>
+                        </details>
+                    }.into_any()
+                }
+                _ => ().into_any(),
+            }}
             <form class="filter" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); set_filter.set(draft.get_untracked()); }>
                 <label for="run-filter">"Filter"</label>
                 <input id="run-filter" type="text" class="filter-input" spellcheck="false"

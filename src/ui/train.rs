@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use serde_json::{json, Value};
 
 /// A starting search space for a model, as hyperopt expressions.
-fn default_space(model: &str) -> &'static str {
+pub(super) fn default_space(model: &str) -> &'static str {
     match model {
         "Lasso" | "Ridge" => r#"{"alpha": ["loguniform", -7, 1]}"#,
         "ElasticNet" => r#"{"alpha": ["loguniform", -7, 1], "l1_ratio": ["uniform", 0.05, 1]}"#,

@@ -45,6 +45,16 @@ async fn read_folder(
     Ok(out)
 }
 
+/// A download link's target for bytes made in this page.
+pub(super) fn object_url(bytes: &[u8], mime: &str) -> Result<String, String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(&array), &options)
+        .and_then(|b| web_sys::Url::create_object_url_with_blob(&b))
+        .map_err(|_| "the browser could not hold the file".to_string())
+}
+
 #[component]
 pub fn TransferPage() -> impl IntoView {
     let client = expect_context::<Client>();
@@ -172,18 +182,8 @@ pub fn TransferPage() -> impl IntoView {
                 .unwrap_or("flowbook.zip");
             let outcome = match client.export(format, Box::new(report)).await {
                 Err(e) => Err(e.message),
-                Ok(r) => {
-                    let array = js_sys::Uint8Array::from(&r.bytes[..]);
-                    let options = web_sys::BlobPropertyBag::new();
-                    options.set_type("application/zip");
-                    web_sys::Blob::new_with_u8_array_sequence_and_options(
-                        &js_sys::Array::of1(&array),
-                        &options,
-                    )
-                    .and_then(|b| web_sys::Url::create_object_url_with_blob(&b))
-                    .map(|url| (url, file_name, r.bytes.len()))
-                    .map_err(|_| "the browser could not hold the bundle".to_string())
-                }
+                Ok(r) => object_url(&r.bytes, "application/zip")
+                    .map(|url| (url, file_name, r.bytes.len())),
             };
             set_exported.set(Some(outcome));
             set_export_progress.set(None);

@@ -197,7 +197,7 @@ async fn train_job(id: Value, request: Value) {
             match with_store(|store| train::train(store, &spec)) {
                 Ok(t) => post(&json!({"id": id, "ok": {
                     "run_id": t.run_id, "experiment_id": t.experiment_id,
-                    "metrics": t.metrics, "model_uri": t.model_uri,
+                    "metrics": t.metrics, "model_uri": t.model_uri, "model_id": t.model_id,
                 }})),
                 Err(e) => fail(e),
             }

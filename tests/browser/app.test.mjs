@@ -38,3 +38,31 @@ test('creating an experiment goes through the engine; a bad name shows its error
   assert.deepEqual(env.problems, []);
   assert.deepEqual(foreignRequests(env), []);
 });
+
+test('an experiment is renamed, tagged and untagged, deleted and restored', async () => {
+  const { page } = env;
+  await page.goto(env.url + '#/experiments');
+  await page.getByLabel('New experiment').fill('to-rename');
+  await page.getByRole('button', { name: 'Create' }).click();
+  const row = page.getByRole('row', { name: /to-rename/ });
+  await row.getByRole('button', { name: 'Rename' }).click();
+  await page.getByLabel('New name').fill('renamed-experiment');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('link', { name: 'renamed-experiment' }).click();
+  await page.getByRole('heading', { name: 'renamed-experiment — runs' }).waitFor();
+  await page.getByText(/^Experiment tags \(0\)/).click();
+  await page.getByLabel('Tag', { exact: true }).fill('team');
+  await page.getByLabel('Value').fill('<b>course</b>');
+  await page.getByRole('button', { name: 'Set tag' }).click();
+  await page.getByText(/^Experiment tags \(1\)/).waitFor();
+  await page.getByRole('cell', { name: '<b>course</b>' }).waitFor();
+  await page.getByRole('button', { name: 'Delete tag team' }).click();
+  await page.getByText(/^Experiment tags \(0\)/).waitFor();
+  await page.goto(env.url + '#/experiments');
+  const renamed = page.getByRole('row', { name: /renamed-experiment/ });
+  await renamed.getByRole('button', { name: 'Delete' }).click();
+  await page.getByLabel('Show deleted').check();
+  await page.getByRole('row', { name: /renamed-experiment.*deleted/ }).getByRole('button', { name: 'Restore' }).click();
+  await page.getByRole('row', { name: /renamed-experiment.*active/ }).waitFor();
+  assert.deepEqual(env.problems, []);
+});
