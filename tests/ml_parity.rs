@@ -173,3 +173,51 @@ fn trees_through_the_estimator_match_scikit_learn() {
         metrics::r2(&yv, &pred)
     );
 }
+
+/// KMeans has no single right answer, but on iris k-means++ with restarts reaches scikit-learn's
+/// optimum: the same inertia on the training rows and the same score (−inertia) on the validation
+/// rows. scikit-learn 1.9.1: `KMeans(n_clusters=k, random_state=0, n_init=10)`.
+#[test]
+fn kmeans_reaches_scikit_learns_inertia_on_iris() {
+    let (x, y, xv, _) = split("iris", |y| y);
+    let inertia = |centroids: &Array2<f64>, x: &Array2<f64>| -> f64 {
+        x.rows()
+            .into_iter()
+            .map(|r| {
+                centroids
+                    .rows()
+                    .into_iter()
+                    .map(|c| r.iter().zip(c).map(|(a, b)| (a - b).powi(2)).sum::<f64>())
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .sum()
+    };
+    for (k, train_inertia, valid_score) in [
+        (2, 117.9588611111111, -34.815428780864195),
+        (3, 62.28266925788665, -18.688450518052676),
+    ] {
+        let model = Estimator::new("KMeans")
+            .unwrap()
+            .set("n_clusters", &k.to_string())
+            .unwrap()
+            .set("random_state", "0")
+            .unwrap()
+            .fit(x.view(), &y)
+            .unwrap();
+        let flowbook::ml::estimators::Model::KMeans { centroids } = model else {
+            panic!("a KMeans model")
+        };
+        within(
+            inertia(&centroids, &x),
+            train_inertia,
+            0.01,
+            &format!("KMeans k={k} inertia"),
+        );
+        within(
+            -inertia(&centroids, &xv),
+            valid_score,
+            0.01,
+            &format!("KMeans k={k} score"),
+        );
+    }
+}

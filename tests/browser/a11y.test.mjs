@@ -41,5 +41,16 @@ for (const scheme of ['light', 'dark']) {
     await page.goto(env.url + '#/transfer');
     await page.getByRole('heading', { name: 'Import' }).waitFor();
     assert.deepEqual(await audit(page), []);
+    await page.goto(env.url + '#/lessons');
+    await page.getByRole('heading', { name: 'Lessons' }).waitFor();
+    assert.deepEqual(await audit(page), []);
+    // A lesson with a cell run: code, outcome tables and links.
+    await page.getByRole('link', { name: /^1\. / }).click();
+    await page.locator('article.cell').first().getByRole('button').click();
+    await page.locator('.outcome').first().waitFor({ timeout: 30000 });
+    assert.deepEqual(await audit(page), []);
+    await page.goto(env.url + '#/features');
+    await page.getByRole('heading', { name: 'Feature tables' }).waitFor();
+    assert.deepEqual(await audit(page), []);
   });
 }

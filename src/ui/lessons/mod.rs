@@ -226,7 +226,7 @@ fn LessonCell(slug: String, index: usize, cell: Cell, stored: Option<Outcome>) -
     view! {
         <article class="cell" aria-labelledby=labelled_by>
             <h3 id=heading>{cell.title.clone()}
-                {move || matches!(result.get(), Some(Ok(_))).then(|| view! { <span class="done" aria-label="done">" ✓"</span> })}
+                {move || matches!(result.get(), Some(Ok(_))).then(|| view! { <span class="done" role="img" aria-label="done">" ✓"</span> })}
             </h3>
             <Markdown source=cell.markdown.clone()/>
             <figure class="code">
