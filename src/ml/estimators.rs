@@ -351,15 +351,7 @@ impl Estimator {
         let target = Array1::from(y.to_vec());
         let model = match self.name.as_str() {
             "LinearRegression" => {
-                let data = linfa::Dataset::new(x.to_owned(), target);
-                let fitted = linfa_linear::LinearRegression::new()
-                    .with_intercept(self.flag("fit_intercept"))
-                    .fit(&data)
-                    .map_err(|e| fit_error(&e))?;
-                Model::Linear {
-                    coef: fitted.params().to_vec(),
-                    intercept: fitted.intercept(),
-                }
+                least_squares(x, y, self.flag("fit_intercept")).map_err(|e| fit_error(&e))?
             }
             "Lasso" | "ElasticNet" => {
                 let l1_ratio = if self.name == "Lasso" {
@@ -454,6 +446,24 @@ fn ridge(x: ArrayView2<f64>, y: &[f64], alpha: f64, fit_intercept: bool) -> Resu
     if alpha < 0.0 {
         return Err(format!("Ridge needs alpha >= 0, not {alpha}"));
     }
+    centred_ridge(x, y, alpha, fit_intercept, false)
+}
+
+/// Ordinary least squares as scikit-learn's `LinearRegression` answers it: the minimum-norm
+/// solution, so one-hot columns that sum to a constant (rank-deficient data, as `PU_DO` gives)
+/// still fit, where the plain normal equations blow up. A ridge term 1e-12 below the data's
+/// scale selects the minimum-norm solution and leaves full-rank fits unchanged to many digits.
+fn least_squares(x: ArrayView2<f64>, y: &[f64], fit_intercept: bool) -> Result<Model, String> {
+    centred_ridge(x, y, 0.0, fit_intercept, true)
+}
+
+fn centred_ridge(
+    x: ArrayView2<f64>,
+    y: &[f64],
+    alpha: f64,
+    fit_intercept: bool,
+    minimum_norm: bool,
+) -> Result<Model, String> {
     let y = Array1::from(y.to_vec());
     let (x_mean, y_mean) = if fit_intercept {
         (
@@ -467,11 +477,17 @@ fn ridge(x: ArrayView2<f64>, y: &[f64], alpha: f64, fit_intercept: bool) -> Resu
     let xc = &x - &x_mean;
     let yc = &y - y_mean;
     let mut a = xc.t().dot(&xc);
+    // Minimum norm (alpha 0 in OLS): a ridge term far below the data's scale, see least_squares.
+    let alpha = if minimum_norm {
+        (0..a.nrows()).map(|i| a[(i, i)]).fold(0.0, f64::max) * 1e-12
+    } else {
+        alpha
+    };
     for i in 0..a.nrows() {
         a[(i, i)] += alpha;
     }
     let b = xc.t().dot(&yc);
-    let coef = cholesky_solve(a, b).ok_or("Ridge: the system is singular (try alpha > 0)")?;
+    let coef = cholesky_solve(a, b).ok_or("the system is singular (try Ridge with alpha > 0)")?;
     let intercept = y_mean - x_mean.dot(&coef);
     Ok(Model::Linear {
         coef: coef.to_vec(),
@@ -779,5 +795,38 @@ impl Model {
             Model::ForestClassifier(f) => Some(f.feature_importances().to_vec()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod least_squares_tests {
+    use super::*;
+
+    #[test]
+    fn one_hot_columns_that_sum_to_one_still_fit() {
+        // Two one-hot columns (collinear with the intercept) and a numeric one: y = 3·a + 2·d + 1.
+        let rows: Vec<[f64; 3]> = (0..40)
+            .map(|i| {
+                let a = f64::from(i % 2);
+                [a, 1.0 - a, f64::from(i) * 0.5]
+            })
+            .collect();
+        let x = Array2::from_shape_fn((40, 3), |(i, j)| rows[i][j]);
+        let y = Array1::from_iter(rows.iter().map(|r| 3.0 * r[0] + 2.0 * r[2] + 1.0));
+        let Model::Linear { coef, intercept } =
+            least_squares(x.view(), y.as_slice().unwrap(), true).unwrap()
+        else {
+            panic!("a linear model")
+        };
+        for (r, want) in rows.iter().zip(&y) {
+            let got = intercept + coef.iter().zip(r).map(|(c, v)| c * v).sum::<f64>();
+            assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+        }
+        assert!((coef[2] - 2.0).abs() < 1e-9);
+        // The minimum-norm split of the one-hot effect, as scikit-learn's lstsq answers it.
+        assert!(
+            (coef[0] - 1.5).abs() < 1e-6 && (coef[1] + 1.5).abs() < 1e-6,
+            "{coef:?}"
+        );
     }
 }

@@ -72,6 +72,7 @@ async function runLesson(page, lesson) {
   await page.goto(env.url + `#/lessons/${lesson.slug}`);
   await page.getByRole('heading', { name: lesson.title, level: 2 }).waitFor({ timeout: 30000 });
   const cells = page.locator('article.cell');
+  await cells.first().waitFor(); // cells appear once the learner's progress is read from the store
   assert.equal(await cells.count(), lesson.cells.length, `${lesson.slug}: every cell is shown`);
   for (let i = 0; i < lesson.cells.length; i++) {
     const cell = cells.nth(i);

@@ -77,7 +77,7 @@ pub fn LessonsPage() -> impl IntoView {
                             <li>
                                 <a href=href>{l.title.clone()}</a>
                                 <span class="muted">{move || format!(" · {} of {cells} cells done", count())}</span>
-                                <p>{l.summary.clone()}</p>
+                                <Markdown source=l.summary.clone()/>
                             </li>
                         }
                     }).collect_view()}</ol>
@@ -120,7 +120,7 @@ pub fn LessonPage(slug: String) -> impl IntoView {
         <section class="panel lesson" aria-labelledby="lesson-heading">
             <p><a href=Route::Lessons.href()>"All lessons"</a></p>
             <h2 id="lesson-heading">{title}</h2>
-            <p>{lesson.summary.clone()}</p>
+            <Markdown source=lesson.summary.clone()/>
             <button type="button" class="secondary" on:click=reset>"Reset this lesson"</button>
             {move || {
                 let lesson = lesson.clone();

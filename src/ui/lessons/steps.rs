@@ -742,7 +742,19 @@ async fn versions(client: Client, name: &str) -> Result<Vec<Value>, String> {
         .cloned()
         .unwrap_or_default();
     list.sort_by_key(|v| v["version"].as_str().and_then(|s| s.parse::<i64>().ok()));
-    Ok(list)
+    // As in MLflow, a search answers versions without their aliases; `get` has them.
+    let mut full = Vec::with_capacity(list.len());
+    for v in list {
+        let got = call(
+            client,
+            "GET",
+            "model-versions/get",
+            json!({"name": name, "version": v["version"]}),
+        )
+        .await?;
+        full.push(got["model_version"].clone());
+    }
+    Ok(full)
 }
 
 fn model_name(step: &Step) -> String {
@@ -757,7 +769,7 @@ async fn register(client: Client, step: &Step, report: Reporter) -> Result<Outco
     for (model, params, run_name) in [
         ("Lasso", json!({"alpha": "0.1"}), "candidate-lasso-0.1"),
         ("Lasso", json!({"alpha": "0.01"}), "candidate-lasso-0.01"),
-        ("LinearRegression", json!({}), "candidate-linear"),
+        ("Ridge", json!({"alpha": "1.0"}), "candidate-ridge"),
     ] {
         let request = json!({"experiment": experiment(step), "dataset": "taxi-trips", "model": model,
                              "params": params, "run_name": run_name, "log_model": true});
