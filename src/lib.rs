@@ -7,6 +7,7 @@ pub mod clock;
 pub mod lessons;
 pub mod ml;
 pub mod registry;
+pub mod sync;
 pub mod tracking;
 
 #[cfg(target_arch = "wasm32")]

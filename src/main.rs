@@ -52,6 +52,32 @@ mod cli {
             #[arg(long)]
             current: PathBuf,
         },
+        /// Push experiments, runs, logged models and the registry to an MLflow tracking server
+        /// (its REST API). Pushing again sends only what is new; a push cut short resumes.
+        /// Prints a JSON summary; progress goes to stderr.
+        Push {
+            #[command(flatten)]
+            sync: SyncArgs,
+            /// The tracking server, e.g. http://127.0.0.1:5000.
+            #[arg(long)]
+            to: String,
+            /// An experiment to push, by name (repeatable; default: all).
+            #[arg(long = "experiment")]
+            experiments: Vec<String>,
+        },
+        /// Pull an experiment (optionally only the runs a filter selects), with the registry
+        /// versions made from its runs, from an MLflow tracking server into the store.
+        Pull {
+            #[command(flatten)]
+            sync: SyncArgs,
+            #[arg(long)]
+            from: String,
+            #[arg(long)]
+            experiment: String,
+            /// An MLflow runs filter, e.g. "metrics.rmse < 0.5".
+            #[arg(long, default_value = "")]
+            filter: String,
+        },
         /// Export a store as a bundle real MLflow opens as it is.
         Export {
             #[arg(long)]
@@ -64,6 +90,18 @@ mod cli {
             #[arg(long)]
             out: PathBuf,
         },
+    }
+
+    /// Where a sync goes and who it is: the server URL and its token.
+    #[derive(clap::Args)]
+    struct SyncArgs {
+        /// The store.
+        #[arg(long)]
+        db: PathBuf,
+        /// A token for a server behind auth, sent as `Authorization: Bearer <token>`
+        /// (default: $MLFLOW_TRACKING_TOKEN).
+        #[arg(long, env = "MLFLOW_TRACKING_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     }
 
     #[derive(clap::Args)]
@@ -314,6 +352,43 @@ mod cli {
         Ok(())
     }
 
+    fn sync(args: &SyncArgs, request: serde_json::Value) -> Result<(), String> {
+        use flowbook::sync::{self, native};
+        let mut store = Store::open(&args.db).map_err(|e| e.to_string())?;
+        let mut request = request;
+        request["token"] = serde_json::json!(args.token);
+        let mut last = None;
+        let mut progress = |done: usize, total: usize| {
+            if last != Some(done) {
+                last = Some(done);
+                eprint!("\r{done}/{total}");
+            }
+        };
+        let (verb, url, result) = if request.get("experiment").is_some() {
+            let r = sync::PullRequest::parse(&request).map_err(|e| e.message)?;
+            let out = native::block_on(sync::pull(
+                native::Http::default(),
+                &mut store,
+                &r,
+                &mut progress,
+            ));
+            ("pulled", r.url, out)
+        } else {
+            let r = sync::PushRequest::parse(&request).map_err(|e| e.message)?;
+            let out = native::block_on(sync::push(
+                native::Http::default(),
+                &mut store,
+                &r,
+                &mut progress,
+            ));
+            ("pushed", r.url, out)
+        };
+        eprintln!();
+        let summary = result.map_err(|e| e.message)?;
+        println!("{}", summary.to_json(verb, &url));
+        Ok(())
+    }
+
     pub fn main() -> ExitCode {
         let cli = Cli::parse();
         let result = match cli.command {
@@ -321,6 +396,23 @@ mod cli {
                 .map_err(|e| e.to_string())
                 .and_then(|store| flowbook::server::serve(store, &host, port)),
             Command::Export { db, format, out } => export(&db, &format, &out),
+            Command::Push {
+                sync: args,
+                to,
+                experiments,
+            } => sync(
+                &args,
+                serde_json::json!({"url": to, "experiments": experiments}),
+            ),
+            Command::Pull {
+                sync: args,
+                from,
+                experiment,
+                filter,
+            } => sync(
+                &args,
+                serde_json::json!({"url": from, "experiment": experiment, "filter": filter}),
+            ),
             Command::Import { bundle, db } => import(&bundle, &db),
             Command::Train(args) => train(*args),
             Command::Drift { reference, current } => drift(&reference, &current),

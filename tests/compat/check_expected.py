@@ -4,6 +4,10 @@ shows every fact of a fixture's expected.json, and that a run's artifact reads b
 usage: python check_expected.py TRACKING_URI EXPECTED_JSON [RUN_NAME ARTIFACT_PATH]
 Prints the MLflow version and "ok"; any difference raises (non-zero exit).
 
+usage: python check_expected.py --run-ids MAP_JSON TRACKING_URI EXPECTED_JSON [RUN_NAME ARTIFACT_PATH]
+The same, on a server the store was pushed to: MAP_JSON maps the fixture's run ids to the server's
+(runs, parent tags, the deleted run and registry versions are looked up by the server's ids).
+
 usage: python check_expected.py --facts TRACKING_URI OUT_JSON
 Writes what real MLflow 3 reads of the store beyond expected.json — every run's metric histories,
 dataset inputs and outputs, and every logged model — for comparing a bundle with its exports.
@@ -17,7 +21,8 @@ from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
 
-def check(uri, expected, artifact=None):
+def check(uri, expected, artifact=None, run_ids=None):
+    rid = (lambda i: run_ids.get(i, i)) if run_ids else (lambda i: i)
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name(expected["experiment"])
     assert exp is not None, f"no experiment {expected['experiment']}"
@@ -27,17 +32,18 @@ def check(uri, expected, artifact=None):
     assert len(every) == counts["all_runs_in_experiment"], (len(every), counts)
     assert len(active) == counts["active_runs_in_experiment"], (len(active), counts)
     for name, facts in expected["runs"].items():
-        run = client.get_run(facts["run_id"])
+        run = client.get_run(rid(facts["run_id"]))
         assert run.info.run_name == name, (run.info.run_name, name)
         assert run.info.status == facts["status"], (name, run.info.status)
         for k, v in facts["params"].items():
             assert run.data.params.get(k) == v, (name, k)
         for k, v in facts["tags"].items():
+            v = rid(v) if k == "mlflow.parentRunId" else v
             assert run.data.tags.get(k) == v, (name, k, run.data.tags.get(k), v)
         for k, v in facts["metrics"].items():
             got = run.data.metrics.get(k)
             assert (v is None and got is not None and math.isnan(got)) or got == v, (name, k, got, v)
-    assert client.get_run(expected["deleted_run"]).info.lifecycle_stage == "deleted"
+    assert client.get_run(rid(expected["deleted_run"])).info.lifecycle_stage == "deleted"
     gone = client.get_experiment_by_name(expected["deleted_experiment"])
     assert gone is not None and gone.lifecycle_stage == "deleted"
     for model, facts in expected["registered_models"].items():
@@ -48,13 +54,13 @@ def check(uri, expected, artifact=None):
         assert {a: str(v) for a, v in m.aliases.items()} == want, (m.aliases, want)
         for version, v in facts["versions"].items():
             got = client.get_model_version(model, version)
-            assert got.run_id == v["run_id"], (version, got.run_id)
+            assert got.run_id == rid(v["run_id"]), (version, got.run_id)
             assert got.current_stage == v["stage"], (version, got.current_stage)
             assert (got.description or None) == v["description"], (version, got.description)
             assert dict(got.tags) == v["tags"], (version, got.tags)
     if artifact:
         run_name, path = artifact
-        run_id = expected["runs"][run_name]["run_id"]
+        run_id = rid(expected["runs"][run_name]["run_id"])
         mlflow.set_tracking_uri(uri)
         text = mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
         assert text, f"{path} of {run_name} is empty"
@@ -97,7 +103,12 @@ if __name__ == "__main__":
         with open(sys.argv[3], "w") as f:
             json.dump(facts(sys.argv[2]), f, indent=1, sort_keys=True)
         sys.exit(0)
-    uri, expected_path = sys.argv[1], sys.argv[2]
+    args, run_ids = sys.argv[1:], None
+    if args[0] == "--run-ids":
+        with open(args[1]) as f:
+            run_ids = json.load(f)
+        args = args[2:]
+    uri, expected_path = args[0], args[1]
     with open(expected_path) as f:
         expected = json.load(f)
-    check(uri, expected, tuple(sys.argv[3:5]) if len(sys.argv) >= 5 else None)
+    check(uri, expected, tuple(args[2:4]) if len(args) >= 4 else None, run_ids)

@@ -78,8 +78,8 @@ def start_flowbook(workdir: Path, db_name="mlflow.db") -> Server:
     return Server("flowbook", proc, port, workdir, log).wait_ready()
 
 
-def start_mlflow(workdir: Path, db_name="mlflow.db") -> Server:
-    port = free_port()
+def start_mlflow(workdir: Path, db_name="mlflow.db", port=None) -> Server:
+    port = port or free_port()
     log = workdir / "mlflow-server.log"
     mlflow_cli = str(Path(sys.executable).parent / "mlflow")
     proc = subprocess.Popen(
