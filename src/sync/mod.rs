@@ -187,5 +187,6 @@ pub fn batches(params: &[KeyValue], tags: &[KeyValue], metrics: &[Metric]) -> Ve
     out
 }
 
-#[cfg(test)]
+// Natively only: the tests reach real servers over the blocking transport.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

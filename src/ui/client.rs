@@ -359,6 +359,24 @@ impl Client {
         result
     }
 
+    /// Pushes to or pulls from an MLflow server (`job` = `push` | `pull`) in the worker.
+    pub async fn sync(
+        &self,
+        job: &str,
+        request: Value,
+        on_progress: OnProgress,
+    ) -> Result<Value, ApiError> {
+        let result = self
+            .json_request(
+                json!({"job": job, "request": request}),
+                Payload::None,
+                Some(on_progress),
+            )
+            .await;
+        self.revision.update(|r| *r += 1);
+        result
+    }
+
     /// Asks the worker to stop a running search after its current trial.
     pub fn cancel(&self) {
         CONNECTION.with(|c| {

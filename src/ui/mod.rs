@@ -14,6 +14,7 @@ mod monitor;
 pub mod router;
 mod run;
 mod runs;
+mod sync;
 mod train;
 mod transfer;
 
@@ -86,6 +87,7 @@ fn App() -> impl IntoView {
                 <a href=Route::Models.href() aria-current=move || matches!(route.get(), Route::Models | Route::Model { .. }).then_some("page")>"Models"</a>
                 <a href=Route::Monitor.href() aria-current=move || matches!(route.get(), Route::Monitor).then_some("page")>"Monitor"</a>
                 <a href=Route::Transfer.href() aria-current=move || matches!(route.get(), Route::Transfer).then_some("page")>"Import / export"</a>
+                <a href=Route::Sync.href() aria-current=move || matches!(route.get(), Route::Sync).then_some("page")>"Sync"</a>
             </nav>
             <StoreBadge/>
         </header>
@@ -104,6 +106,7 @@ fn App() -> impl IntoView {
                 Route::Lessons => view! { <lessons::LessonsPage/> }.into_any(),
                 Route::Lesson { slug } => view! { <lessons::LessonPage slug/> }.into_any(),
                 Route::Features => view! { <features::FeaturesPage/> }.into_any(),
+                Route::Sync => view! { <sync::SyncPage/> }.into_any(),
                 Route::NotFound(path) => view! {
                     <section class="panel"><h2>"Not found"</h2><p>"No page at "<code>{path}</code>"."</p>
                     <p><a href=Route::Experiments.href()>"Back to the experiments"</a></p></section>

@@ -31,6 +31,7 @@ pub enum Route {
         slug: String,
     },
     Features,
+    Sync,
     NotFound(String),
 }
 
@@ -67,6 +68,7 @@ impl Route {
                 slug: slug.to_string(),
             },
             ["features"] => Route::Features,
+            ["sync"] => Route::Sync,
             ["models", name] => Route::Model {
                 name: crate::api::percent_decode(name),
             },
@@ -99,6 +101,7 @@ impl Route {
             Route::Lessons => "#/lessons".into(),
             Route::Lesson { slug } => format!("#/lessons/{}", encode(slug)),
             Route::Features => "#/features".into(),
+            Route::Sync => "#/sync".into(),
             Route::NotFound(p) => format!("#/{p}"),
         }
     }

@@ -8,6 +8,8 @@
 //! is open. A second tab is told the store is held elsewhere and may take it over (`steal`), upon which
 //! the first worker closes its database and says so.
 
+mod http;
+
 use crate::api::{self, ApiError};
 use crate::bundle;
 use crate::tracking::Store;
@@ -108,17 +110,22 @@ fn post_response(id: &Value, response: &api::Response) {
     let _ = scope().post_message(&reply);
 }
 
-/// Bundle import and export: long jobs that report `{"progress": {id, done, total}}` as they go
-/// (at most once per percent), then answer like any request.
-fn run_job(id: &Value, msg: &Value, body: Vec<u8>, files: Option<Vec<(String, Vec<u8>)>>) {
+/// Posts a job's `{"progress": {id, done, total}}`, at most once per percent.
+fn progress_reporter(id: &Value) -> impl FnMut(usize, usize) + '_ {
     let mut last = usize::MAX;
-    let mut progress = |done: usize, total: usize| {
+    move |done: usize, total: usize| {
         let percent = done * 100 / total.max(1);
         if percent != last {
             last = percent;
             post(&json!({"progress": {"id": id, "done": done, "total": total}}));
         }
-    };
+    }
+}
+
+/// Long jobs (bundle import and export, evaluation, training, push and pull) that report progress
+/// as they go, then answer like any request.
+fn run_job(id: &Value, msg: &Value, body: Vec<u8>, files: Option<Vec<(String, Vec<u8>)>>) {
+    let mut progress = progress_reporter(id);
     match msg.get("job").and_then(Value::as_str) {
         Some("import") => {
             let result = with_store(|store| {
@@ -171,13 +178,63 @@ fn run_job(id: &Value, msg: &Value, body: Vec<u8>, files: Option<Vec<(String, Ve
                 Err(e) => post(&json!({"id": id, "error": e})),
             }
         }
+        Some(job @ ("push" | "pull")) => {
+            wasm_bindgen_futures::spawn_local(sync_job(
+                id.clone(),
+                job == "push",
+                msg["request"].clone(),
+            ));
+        }
         Some("train") => {
             STATE.with(|s| s.borrow_mut().cancel = false);
             wasm_bindgen_futures::spawn_local(train_job(id.clone(), msg["request"].clone()));
         }
+        Some("bench-ml") => match crate::ml::bench::run(&msg["request"]) {
+            Ok(v) => post(&json!({"id": id, "ok": v})),
+            Err(e) => post(&json!({"id": id, "error": ApiError::invalid(e)})),
+        },
         other => {
             post(&json!({"id": id, "error": ApiError::invalid(format!("unknown job {other:?}"))}))
         }
+    }
+}
+
+/// The store as the sync engine reaches it: one short borrow per step, never across an await,
+/// so the UI's requests are answered while a push or pull waits on the network.
+struct WorkerStore;
+
+impl crate::sync::Local for WorkerStore {
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        with_store(f)
+    }
+}
+
+/// `push` or `pull` with an MLflow server: `request` as the CLI's flags (see `crate::sync`);
+/// answers the summary `{created, skipped, notes, summary}`.
+async fn sync_job(id: Value, push: bool, request: Value) {
+    use crate::sync;
+    let mut progress = progress_reporter(&id);
+    let result = if push {
+        match sync::PushRequest::parse(&request) {
+            Ok(r) => sync::push(http::Fetch, &mut WorkerStore, &r, &mut progress)
+                .await
+                .map(|s| s.to_json("pushed", &r.url)),
+            Err(e) => Err(e),
+        }
+    } else {
+        match sync::PullRequest::parse(&request) {
+            Ok(r) => sync::pull(http::Fetch, &mut WorkerStore, &r, &mut progress)
+                .await
+                .map(|s| s.to_json("pulled", &r.url)),
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(v) => post(&json!({"id": id, "ok": v})),
+        Err(e) => post(&json!({"id": id, "error": e})),
     }
 }
 
