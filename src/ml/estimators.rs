@@ -359,19 +359,22 @@ impl Estimator {
                 } else {
                     self.float("l1_ratio")
                 };
-                let data = linfa::Dataset::new(x.to_owned(), target);
+                // linfa-elasticnet centres only `y` for the intercept; scikit-learn centres `X`
+                // too (`_preprocess_data`), which is what makes the intercept right on data whose
+                // columns do not have mean 0. So centre both here and fit without an intercept.
+                let (x_mean, y_mean) = means(x, &target, self.flag("fit_intercept"));
+                let data = linfa::Dataset::new(&x - &x_mean, &target - y_mean);
                 let fitted = linfa_elasticnet::ElasticNet::params()
                     .penalty(self.float("alpha"))
                     .l1_ratio(l1_ratio)
-                    .with_intercept(self.flag("fit_intercept"))
+                    .with_intercept(false)
                     .max_iterations(self.int("max_iter").clamp(1, u32::MAX as usize) as u32)
                     .tolerance(self.float("tol"))
                     .fit(&data)
                     .map_err(|e| fit_error(&e))?;
-                Model::Linear {
-                    coef: fitted.hyperplane().to_vec(),
-                    intercept: fitted.intercept(),
-                }
+                let coef = fitted.hyperplane().to_vec();
+                let intercept = y_mean - x_mean.iter().zip(&coef).map(|(m, w)| m * w).sum::<f64>();
+                Model::Linear { coef, intercept }
             }
             "Ridge" => ridge(x, y, self.float("alpha"), self.flag("fit_intercept"))?,
             "LogisticRegression" => logistic(self, x, y).map_err(|e| fit_error(&e))?,
@@ -457,6 +460,20 @@ fn least_squares(x: ArrayView2<f64>, y: &[f64], fit_intercept: bool) -> Result<M
     centred_ridge(x, y, 0.0, fit_intercept, true)
 }
 
+/// The column means of `x` and the mean of `y` that a fit with an intercept centres by (zeros
+/// without one), as scikit-learn's `_preprocess_data`.
+fn means(x: ArrayView2<f64>, y: &Array1<f64>, fit_intercept: bool) -> (Array1<f64>, f64) {
+    if fit_intercept {
+        (
+            x.mean_axis(Axis(0))
+                .unwrap_or_else(|| Array1::zeros(x.ncols())),
+            y.mean().unwrap_or(0.0),
+        )
+    } else {
+        (Array1::zeros(x.ncols()), 0.0)
+    }
+}
+
 fn centred_ridge(
     x: ArrayView2<f64>,
     y: &[f64],
@@ -465,15 +482,7 @@ fn centred_ridge(
     minimum_norm: bool,
 ) -> Result<Model, String> {
     let y = Array1::from(y.to_vec());
-    let (x_mean, y_mean) = if fit_intercept {
-        (
-            x.mean_axis(Axis(0))
-                .unwrap_or_else(|| Array1::zeros(x.ncols())),
-            y.mean().unwrap_or(0.0),
-        )
-    } else {
-        (Array1::zeros(x.ncols()), 0.0)
-    };
+    let (x_mean, y_mean) = means(x, &y, fit_intercept);
     let xc = &x - &x_mean;
     let yc = &y - y_mean;
     let mut a = xc.t().dot(&xc);

@@ -2,6 +2,7 @@
 //! scikit-learn-style estimators on linfa, metrics, tracked training with autolog, MLflow models,
 //! hyperparameter search (random and TPE), and monitoring (drift statistics, evaluation runs).
 
+pub mod bench;
 pub mod data;
 pub mod drift;
 pub mod estimators;
