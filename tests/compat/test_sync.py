@@ -96,6 +96,20 @@ def kill_tree(pid):
             pass
 
 
+def stop(server):
+    """`Server.stop` ends `mlflow server` but not the uvicorn child that serves: end the whole tree."""
+    if server.proc.poll() is not None:
+        return
+    kill_tree(server.proc.pid)
+    server.proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def no_job_runner(monkeypatch):
+    # The server's job runner (huey consumers, for GenAI jobs) is not used here and slows each start.
+    monkeypatch.setenv("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+
+
 def user_data(store):
     """Every row of every MLflow table (not Flowbook's sync bookkeeping), hashed."""
     digest = hashlib.sha256()
@@ -137,7 +151,7 @@ def test_a_pushed_fixture_holds_every_fact_on_a_real_server_twice_pushed_once_st
         flowbook("pull", "--db", back, "--from", server.uri, "--experiment", expected["deleted_experiment"])
         on_server = facts(server.uri, workdir, "server.json")
     finally:
-        server.stop()
+        stop(server)
     (workdir / "back").mkdir()
     (workdir / "back" / "mlflow.db").write_bytes(back.read_bytes())
     served = start_flowbook(workdir / "back")
@@ -164,8 +178,7 @@ def test_a_push_cut_short_by_the_server_resumes_complete_and_unduplicated(workdi
             byte = push.stderr.read(1)
             assert byte, f"the push ended before the server was killed: {seen!r}"
             seen += byte
-        kill_tree(server.proc.pid)
-        server.proc.wait()
+        stop(server)
         _, err = push.communicate(timeout=120)
     finally:
         if push.poll() is None:
@@ -185,7 +198,7 @@ def test_a_push_cut_short_by_the_server_resumes_complete_and_unduplicated(workdi
         counts = server_counts(server.uri)
         assert (counts["runs"], counts["logged_models"], counts["versions"]) == (10, 3, 2), counts
     finally:
-        server.stop()
+        stop(server)
 
 
 def test_errors_name_the_problem_and_leave_the_store_as_it_was(workdir):
@@ -214,10 +227,10 @@ def test_errors_name_the_problem_and_leave_the_store_as_it_was(workdir):
         assert f"the MLflow server at {server.uri} has no experiment named 'absent'" in out.stderr, out.stderr
         assert user_data(store) == snapshot
         # With the server gone, a pull fails and writes nothing.
-        server.stop()
+        stop(server)
         out = flowbook("pull", "--db", store, "--from", server.uri, "--experiment", "nyc-taxi-experiment", ok=False)
         assert out.returncode != 0 and "cannot reach the MLflow server" in out.stderr
     finally:
-        server.stop()
+        stop(server)
     assert user_data(store) == snapshot
     assert snapshot == before, "pushing changed no user data"
