@@ -304,7 +304,7 @@ impl<R: Remote, L: Local> Push<'_, R, L> {
                 let id = id_of(&v, "/experiment/experiment_id", "experiments/get-by-name")?;
                 let remote_deleted = v["experiment"]["lifecycle_stage"] == DELETED;
                 if remote_deleted && pending_runs {
-                    // Runs cannot be created in a deleted experiment; it is deleted again after them when it is deleted here.
+                    // No run can be created in a deleted experiment; one deleted here is deleted again at the end.
                     self.server
                         .call("POST", "experiments/restore", json!({"experiment_id": id}))
                         .await?;
@@ -313,16 +313,15 @@ impl<R: Remote, L: Local> Push<'_, R, L> {
                         e.name
                     ));
                 }
-                if matches!(self.mapped("experiment", &e.id)?, Mapped::Unknown) {
-                    self.summary.skipped.experiments += 1;
-                    if e.name != crate::tracking::DEFAULT_EXPERIMENT_NAME {
-                        self.summary.notes.push(format!(
-                            "experiment '{}' already exists on the server (id {id}): runs join it",
-                            e.name
-                        ));
-                    }
-                } else {
-                    self.summary.skipped.experiments += 1;
+                self.summary.skipped.experiments += 1;
+                // Said once: on the first push to this server, when the name was someone else's.
+                if matches!(self.mapped("experiment", &e.id)?, Mapped::Unknown)
+                    && e.name != crate::tracking::DEFAULT_EXPERIMENT_NAME
+                {
+                    self.summary.notes.push(format!(
+                        "experiment '{}' already exists on the server (id {id}): runs join it",
+                        e.name
+                    ));
                 }
                 id
             }
@@ -849,13 +848,20 @@ pub async fn push<R: Remote, L: Local>(
         let id = push.experiment(e, &plan).await?;
         remote_experiments.insert(e.id.clone(), id);
     }
+    let remote_experiment = |local: &str| {
+        remote_experiments.get(local).cloned().ok_or_else(|| {
+            ApiError::internal(format!(
+                "experiment {local} was not pushed before its contents"
+            ))
+        })
+    };
     for (run, exp) in &plan.runs {
-        push.run(run, &remote_experiments[exp]).await?;
+        push.run(run, &remote_experiment(exp)?).await?;
         done += 1;
         progress(done, total);
     }
     for (model, exp) in &plan.logged_models {
-        push.logged_model(model, &remote_experiments[exp]).await?;
+        push.logged_model(model, &remote_experiment(exp)?).await?;
         done += 1;
         progress(done, total);
     }
@@ -871,7 +877,7 @@ pub async fn push<R: Remote, L: Local>(
         push.aliases(name).await?;
     }
     for e in plan.experiments.iter().filter(|e| e.deleted) {
-        let id = &remote_experiments[&e.id];
+        let id = &remote_experiment(&e.id)?;
         let v = push
             .server
             .call("GET", "experiments/get", json!({"experiment_id": id}))

@@ -201,21 +201,27 @@ impl Remote for InProcess {
     }
 }
 
+/// A store with one experiment "e", and that experiment's id.
+fn store_with_experiment() -> (Store, String) {
+    let mut store = Store::open_in_memory().unwrap();
+    let exp = crate::api::call(
+        &mut store,
+        "POST",
+        "experiments/create",
+        json!({"name": "e"}),
+    )
+    .unwrap();
+    let id = exp["experiment_id"].as_str().unwrap().to_string();
+    (store, id)
+}
+
 fn count(store: &Store, sql: &str) -> i64 {
     store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 #[test]
 fn a_second_push_creates_nothing_and_a_pull_brings_the_same_data_back() {
-    let mut local = Store::open_in_memory().unwrap();
-    let exp = crate::api::call(
-        &mut local,
-        "POST",
-        "experiments/create",
-        json!({"name": "e"}),
-    )
-    .unwrap();
-    let exp = exp["experiment_id"].as_str().unwrap().to_string();
+    let (mut local, exp) = store_with_experiment();
     let parent = local
         .create_run(&exp, "u", Some(1), Some("parent"), &[])
         .unwrap()
@@ -311,4 +317,33 @@ fn a_second_push_creates_nothing_and_a_pull_brings_the_same_data_back() {
         )
         .unwrap();
     assert_eq!(art.len(), 1);
+}
+
+#[test]
+fn a_create_whose_answer_was_lost_is_found_on_the_server_not_made_twice() {
+    let (mut local, exp) = store_with_experiment();
+    let a = local
+        .create_run(&exp, "u", Some(5), Some("a"), &[])
+        .unwrap()
+        .info
+        .run_id;
+    // Same start time, other name: the lookup must tell them apart.
+    local
+        .create_run(&exp, "u", Some(5), Some("b"), &[])
+        .unwrap();
+    let mut server = InProcess(Store::open_in_memory().unwrap());
+    let request = PushRequest::parse(&json!({"url": "http://flowbook.test"})).unwrap();
+    block_on(push(&mut server, &mut local, &request, &mut |_, _| {})).unwrap();
+    let before = map::remote_id(&local, "http://flowbook.test", "run", &a)
+        .unwrap()
+        .unwrap();
+    // As if the push had stopped between sending runs/create for `a` and reading its answer.
+    map::set(&mut local, "http://flowbook.test", "run", &a, "", false).unwrap();
+    let again = block_on(push(&mut server, &mut local, &request, &mut |_, _| {})).unwrap();
+    assert_eq!((again.created.runs, again.skipped.runs), (1, 1));
+    assert_eq!(count(&server.0, "SELECT count(*) FROM runs"), 2);
+    let after = map::remote_id(&local, "http://flowbook.test", "run", &a)
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, before);
 }
