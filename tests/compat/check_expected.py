@@ -23,7 +23,7 @@ from mlflow.entities import ViewType
 
 def check(uri, expected, artifact=None, run_ids=None):
     rid = (lambda i: run_ids.get(i, i)) if run_ids else (lambda i: i)
-    client = MlflowClient(uri)
+    client = MlflowClient(uri, registry_uri=uri)
     exp = client.get_experiment_by_name(expected["experiment"])
     assert exp is not None, f"no experiment {expected['experiment']}"
     every = client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL, max_results=1000)

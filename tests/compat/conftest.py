@@ -24,6 +24,25 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def mlflow_uris_do_not_leak():
+    """`mlflow.set_tracking_uri` / `set_registry_uri` also export MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI so
+    that subprocesses inherit them; a test that used them would send every later subprocess (and client) to a
+    server that has since stopped. Each test starts and ends with neither set."""
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+
+    def reset():
+        for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+            os.environ.pop(name, None)
+        tracking_utils._tracking_uri = None
+        registry_utils._registry_uri = None
+
+    reset()
+    yield
+    reset()
+
+
 def flowbook_bin() -> str:
     explicit = os.environ.get("FLOWBOOK_BIN")
     if explicit:
