@@ -1,4 +1,5 @@
-//! Flowbook's own JSON endpoints under `/api/2.0/flowbook/`, beside MLflow's: feature tables,
+//! Flowbook's own JSON endpoints under `/api/2.0/flowbook/`, beside MLflow's: a run search's count and
+//! keys (so a table can ask for only the rows in view), feature tables,
 //! predictions by model URI (MLflow's scoring-server shapes), a learner's lesson progress, and
 //! read-only views of the store as MLflow's two backends would hold it (for the lessons).
 
@@ -75,6 +76,15 @@ pub(super) fn dispatch(
         ("GET", "lessons/progress") => progress(store),
         ("POST", "lessons/progress/set") => set_progress(store, &json),
         ("POST", "lessons/reset") => reset_lesson(store, text(&json, "lesson")?),
+        ("GET" | "POST", "runs/count") => {
+            let q = super::tracking::run_search(json)?;
+            Ok(json!({"count": crate::tracking::search::count_runs(store.connection(), &q)?}))
+        }
+        ("GET" | "POST", "runs/keys") => {
+            let q = super::tracking::run_search(json)?;
+            let keys = crate::tracking::search::run_keys(store.connection(), &q)?;
+            Ok(json!({"metrics": keys.metrics, "params": keys.params, "tags": keys.tags}))
+        }
         ("GET", "store/tables") => tables(store, &json),
         ("GET", "store/file-layout") => file_layout(store, &json),
         _ => Err(super::not_found(

@@ -96,7 +96,23 @@ struct MetricFields {
     step: i64,
 }
 
+/// A `runs/search` request's fields as a search; Flowbook's `runs/count` and `runs/keys` read the same.
+pub(super) fn run_search(json: Value) -> ApiResult<RunSearch> {
+    parse::<Fields>(json).map(|f| f.run_search())
+}
+
 impl Fields {
+    fn run_search(&self) -> RunSearch {
+        RunSearch {
+            experiment_ids: self.experiment_ids.clone(),
+            filter: self.filter.clone().unwrap_or_default(),
+            view: self.run_view_type,
+            max_results: self.max_results,
+            order_by: self.order_by.clone(),
+            page_token: self.page_token.clone(),
+        }
+    }
+
     fn run_id(&self) -> ApiResult<&str> {
         match required(&self.run_id, "run_id") {
             Ok(id) => Ok(id),
@@ -261,15 +277,7 @@ pub(super) fn dispatch(
             empty()
         }
         ("GET" | "POST", "runs/search") => {
-            let q = RunSearch {
-                experiment_ids: f.experiment_ids.clone(),
-                filter: f.filter.clone().unwrap_or_default(),
-                view: f.run_view_type,
-                max_results: f.max_results,
-                order_by: f.order_by.clone(),
-                page_token: f.page_token.clone(),
-            };
-            let (runs, token) = store.search_runs(&q)?;
+            let (runs, token) = store.search_runs(&f.run_search())?;
             Ok(paged(json!({ "runs": to_json(&runs)? }), token))
         }
         ("GET", "metrics/get-history") => {

@@ -832,20 +832,32 @@ fn run_page<T>(
     Ok((rows, token))
 }
 
-/// Run ids of one page of `search_runs`, in MLflow's order, and the next page's token.
-pub fn search_runs(conn: &Connection, q: &RunSearch) -> ApiResult<(Vec<String>, Option<String>)> {
-    let max_results = check_max_results(q.max_results, MAX_RESULTS_DEFAULT)?;
+/// The WHERE clause of a run search (experiments, lifecycle, filter) and its parameters.
+fn run_conditions(q: &RunSearch) -> ApiResult<(String, Vec<Sql>)> {
     let filter = Filter::parse_runs(&q.filter)?;
-    let offset = parse_page_token(q.page_token.as_deref())?;
-    let mut ids = Vec::with_capacity(q.experiment_ids.len());
+    let mut params = Vec::with_capacity(q.experiment_ids.len());
     for e in &q.experiment_ids {
-        ids.push(Sql::Integer(super::validation::parse_experiment_id(e)?));
+        params.push(Sql::Integer(super::validation::parse_experiment_id(e)?));
     }
+    let mut conditions = vec![
+        format!(
+            "r.experiment_id IN ({})",
+            vec!["?"; q.experiment_ids.len()].join(", ")
+        ),
+        format!("r.lifecycle_stage IN {}", q.view.stages_sql()),
+    ];
+    for c in &filter.clauses {
+        conditions.push(run_clause_sql(c, &mut params));
+    }
+    Ok((conditions.join(" AND "), params))
+}
+
+/// The ORDER BY clause of a run search, in MLflow's order (newest first, then run id, as ties).
+fn run_order(order_by: &[String]) -> ApiResult<(String, Vec<Sql>)> {
     let mut params: Vec<Sql> = Vec::new();
-    // ORDER BY first: its sub-selects' parameters come before the WHERE clause's in the statement.
     let mut order_sql: Vec<String> = Vec::new();
     let mut seen: Vec<(Entity, String)> = Vec::new();
-    for text in &q.order_by {
+    for text in order_by {
         let (key, ascending) = order_entry(text)?;
         let (entity, key) = identifier(&key, Scope::Runs)?;
         let key = match key.as_str() {
@@ -855,8 +867,7 @@ pub fn search_runs(conn: &Connection, q: &RunSearch) -> ApiResult<(Vec<String>, 
         };
         if seen.contains(&(entity.clone(), key.clone())) {
             return Err(ApiError::internal(format!(
-                "`order_by` contains duplicate fields: {:?}",
-                q.order_by
+                "`order_by` contains duplicate fields: {order_by:?}"
             )));
         }
         seen.push((entity.clone(), key.clone()));
@@ -916,27 +927,69 @@ pub fn search_runs(conn: &Connection, q: &RunSearch) -> ApiResult<(Vec<String>, 
         order_sql.push("r.start_time DESC".into());
     }
     order_sql.push("r.run_uuid ASC".into());
-    // The ORDER BY parameters were collected first; the WHERE parameters are placed before them.
-    let mut where_params: Vec<Sql> = Vec::new();
-    let mut conditions = vec![
-        format!("r.experiment_id IN ({})", vec!["?"; ids.len()].join(", ")),
-        format!("r.lifecycle_stage IN {}", q.view.stages_sql()),
-    ];
-    where_params.extend(ids);
-    for c in &filter.clauses {
-        conditions.push(run_clause_sql(c, &mut where_params));
-    }
+    Ok((order_sql.join(", "), params))
+}
+
+/// Run ids of one page of `search_runs`, in MLflow's order, and the next page's token.
+pub fn search_runs(conn: &Connection, q: &RunSearch) -> ApiResult<(Vec<String>, Option<String>)> {
+    let max_results = check_max_results(q.max_results, MAX_RESULTS_DEFAULT)?;
+    let offset = parse_page_token(q.page_token.as_deref())?;
+    let (order, order_params) = run_order(&q.order_by)?;
+    let (conditions, mut params) = run_conditions(q)?;
     if q.experiment_ids.is_empty() {
         return Ok((Vec::new(), None));
     }
-    where_params.extend(params);
-    let sql = format!(
-        "SELECT r.run_uuid FROM runs r WHERE {} ORDER BY {}",
-        conditions.join(" AND "),
-        order_sql.join(", ")
-    );
-    run_page(conn, &sql, where_params, max_results, offset, |row| {
+    // In the statement the WHERE clause comes first, so its parameters do too.
+    params.extend(order_params);
+    let sql = format!("SELECT r.run_uuid FROM runs r WHERE {conditions} ORDER BY {order}");
+    run_page(conn, &sql, params, max_results, offset, |row| {
         row.get::<_, String>(0)
+    })
+}
+
+/// How many runs a search matches in all (its pages together): what a table needs to size itself
+/// while it asks for only the rows in view. Refuses what `search_runs` refuses.
+pub fn count_runs(conn: &Connection, q: &RunSearch) -> ApiResult<i64> {
+    run_order(&q.order_by)?;
+    let (conditions, params) = run_conditions(q)?;
+    if q.experiment_ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(conn.query_row(
+        &format!("SELECT count(*) FROM runs r WHERE {conditions}"),
+        rusqlite::params_from_iter(params),
+        |row| row.get(0),
+    )?)
+}
+
+/// The metric, param and tag keys of the runs a search matches (sorted, each once): the columns a
+/// runs table can offer without reading the runs themselves.
+pub struct RunKeys {
+    pub metrics: Vec<String>,
+    pub params: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+pub fn run_keys(conn: &Connection, q: &RunSearch) -> ApiResult<RunKeys> {
+    let (conditions, params) = run_conditions(q)?;
+    let keys = |table: &str| -> ApiResult<Vec<String>> {
+        if q.experiment_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT x.key FROM {table} x WHERE x.run_uuid IN \
+             (SELECT r.run_uuid FROM runs r WHERE {conditions}) ORDER BY x.key"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params.iter()), |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows)
+    };
+    Ok(RunKeys {
+        metrics: keys("latest_metrics")?,
+        params: keys("params")?,
+        tags: keys("tags")?,
     })
 }
 
@@ -1285,6 +1338,67 @@ mod tests {
             search_runs(s.connection(), &q).unwrap_err().message,
             "Invalid ordering key in order_by clause 'metrics.rmse SIDEWAYS'."
         );
+    }
+
+    #[test]
+    fn counts_and_keys_follow_the_filter_and_lifecycle() {
+        let (mut s, ids) = seeded();
+        let q = |filter: &str, view: ViewType| RunSearch {
+            experiment_ids: vec!["0".into()],
+            filter: filter.into(),
+            view,
+            ..Default::default()
+        };
+        let count = |s: &Store, filter: &str, view| count_runs(s.connection(), &q(filter, view));
+        assert_eq!(count(&s, "", ViewType::ActiveOnly).unwrap(), 4);
+        assert_eq!(
+            count(&s, "metrics.rmse < 0.5", ViewType::ActiveOnly).unwrap(),
+            2
+        );
+        assert_eq!(
+            count(&s, "tags.model LIKE 'xg%'", ViewType::All).unwrap(),
+            2
+        );
+        s.delete_run(&ids[0]).unwrap();
+        assert_eq!(count(&s, "", ViewType::ActiveOnly).unwrap(), 3);
+        assert_eq!(count(&s, "", ViewType::DeletedOnly).unwrap(), 1);
+        assert!(
+            count(&s, "metrics.rmse <", ViewType::All).is_err(),
+            "a bad filter is refused as search refuses it"
+        );
+        let mut bad_order = q("", ViewType::All);
+        bad_order.order_by = vec!["metrics.rmse SIDEWAYS".into()];
+        assert!(count_runs(s.connection(), &bad_order).is_err());
+        let run = s.create_run("0", "u", Some(1), Some("e"), &[]).unwrap();
+        s.log_batch(
+            &run.info.run_id,
+            &[Metric {
+                key: "mae".into(),
+                value: 1.0,
+                timestamp: 1,
+                step: 0,
+            }],
+            &[KeyValue::new("l1_ratio", "0.5")],
+            &[KeyValue::new("developer", "ana")],
+        )
+        .unwrap();
+        let keys = run_keys(s.connection(), &q("", ViewType::ActiveOnly)).unwrap();
+        assert_eq!(keys.metrics, ["mae", "rmse"]);
+        assert_eq!(keys.params, ["alpha", "l1_ratio"]);
+        assert!(
+            keys.tags.contains(&"developer".to_string())
+                && keys.tags.contains(&"model".to_string())
+        );
+        let only_e = run_keys(
+            s.connection(),
+            &q("attributes.run_name = 'e'", ViewType::ActiveOnly),
+        )
+        .unwrap();
+        assert_eq!(only_e.metrics, ["mae"]);
+        assert!(run_keys(s.connection(), &RunSearch::default())
+            .unwrap()
+            .metrics
+            .is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The runs table of one experiment: MLflow's filter box (errors inline), param/metric/tag columns
 //! the user picks, sort by any column (MLflow's `order_by`), selection, delete/restore, compare.
-//! Rows are virtualized: only the rows in view are in the DOM, so 10,000 runs stay fast.
+//! Rows are virtualized and windowed: the worker answers the count and the rows in view (sorted and
+//! filtered in SQL), and only those rows are in the DOM, so 10,000 runs stay fast.
 
 use super::client::Client;
 use super::controls::{TagEditor, TagOwner};
@@ -13,8 +14,16 @@ use std::collections::{BTreeSet, HashSet};
 
 const ROW_HEIGHT: f64 = 34.0;
 const VIEWPORT_ROWS: usize = 16;
-/// MLflow's largest page; the table holds every matching run.
-const MAX_RESULTS: i64 = 50_000;
+/// Rows drawn beyond the viewport on each side, so a short scroll shows drawn rows.
+const OVERSCAN_ROWS: usize = 4;
+/// The window of runs held: it starts at a multiple of `WINDOW_STEP` and covers every row drawn
+/// until the view moves past the next step.
+const WINDOW_STEP: usize = 40;
+const WINDOW_ROWS: usize = 2 * WINDOW_STEP;
+
+fn visible_first(scroll_top: f64) -> usize {
+    ((scroll_top / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN_ROWS)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
@@ -51,6 +60,7 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
     let (filter, set_filter) = signal(String::new());
     let (draft, set_draft) = signal(String::new());
     let (order, set_order) = signal(vec!["attributes.start_time DESC".to_string()]);
+    let experiment_id_q = experiment_id.clone();
     let (view_type, set_view_type) = signal("ACTIVE_ONLY".to_string());
     let (selected, set_selected) = signal(HashSet::<String>::new());
     let (columns, set_columns) = signal(Vec::<Column>::new());
@@ -69,44 +79,71 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                 .map(|v| serde_json::from_value::<Experiment>(v["experiment"].clone()).ok())
         }
     });
-    let exp_id = experiment_id.clone();
-    let runs = LocalResource::new(move || {
-        client.revision.get();
-        let body = json!({
-            "experiment_ids": [exp_id.clone()],
+    // The table asks the worker for the count and for the rows in view only; sort and filter
+    // stay in SQL, so 10,000 runs cost what 80 do.
+    let query = move || {
+        json!({
+            "experiment_ids": [experiment_id_q.clone()],
             "filter": filter.get(),
-            "order_by": order.get(),
             "run_view_type": view_type.get(),
-            "max_results": MAX_RESULTS,
-        });
+        })
+    };
+    let count_query = query.clone();
+    let count = LocalResource::new(move || {
+        client.revision.get();
+        let body = count_query();
+        async move {
+            client
+                .call("POST", "flowbook/runs/count", body)
+                .await
+                .map(|v| v["count"].as_u64().unwrap_or(0) as usize)
+        }
+    });
+    let window_start =
+        Memo::new(move |_| (visible_first(scroll_top.get()) / WINDOW_STEP) * WINDOW_STEP);
+    let window = LocalResource::new(move || {
+        client.revision.get();
+        let start = window_start.get();
+        let mut body = query();
+        body["order_by"] = json!(order.get());
+        body["max_results"] = json!(WINDOW_ROWS);
+        if start > 0 {
+            body["page_token"] = json!(crate::tracking::paging::page_token(start as i64));
+        }
         async move {
             client.call("POST", "runs/search", body).await.map(|v| {
-                serde_json::from_value::<Vec<Run>>(
+                let runs = serde_json::from_value::<Vec<Run>>(
                     v.get("runs").cloned().unwrap_or(Value::Array(vec![])),
                 )
-                .unwrap_or_default()
+                .unwrap_or_default();
+                (start, runs)
             })
         }
     });
-    // The keys the runs carry, offered as columns; the first metrics are shown by default.
+    // The keys the experiment's runs carry, offered as columns; the first metrics are shown by default.
+    let exp_id = experiment_id.clone();
+    let keys_of_runs = LocalResource::new(move || {
+        client.revision.get();
+        let body = json!({"experiment_ids": [exp_id.clone()], "run_view_type": "ALL"});
+        async move { client.call("POST", "flowbook/runs/keys", body).await }
+    });
     let keys = Memo::new(move |_| {
-        let mut metrics = BTreeSet::new();
-        let mut params = BTreeSet::new();
-        let mut tags = BTreeSet::new();
-        if let Some(Ok(list)) = runs.get() {
-            for r in &list {
-                metrics.extend(r.data.metrics.iter().map(|m| m.key.clone()));
-                params.extend(r.data.params.iter().map(|p| p.key.clone()));
-                tags.extend(
-                    r.data
-                        .tags
-                        .iter()
-                        .filter(|t| !t.key.starts_with("mlflow."))
-                        .map(|t| t.key.clone()),
-                );
-            }
+        let list = |v: &Value, name: &str| -> BTreeSet<String> {
+            v[name]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .filter(|k| !(name == "tags" && k.starts_with("mlflow.")))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        match keys_of_runs.get() {
+            Some(Ok(v)) => (list(&v, "metrics"), list(&v, "params"), list(&v, "tags")),
+            _ => Default::default(),
         }
-        (metrics, params, tags)
     });
     Effect::new(move |_| {
         let (metrics, params, _) = keys.get();
@@ -235,15 +272,17 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                 <span class="muted">{move || format!("{} selected", selected.get().len())}</span>
             </div>
             {move || action_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            {move || match runs.get() {
+            {move || match count.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error filter-error" role="alert">{e.to_string()}</p> }.into_any(),
-                Some(Ok(list)) => {
-                    let total = list.len();
-                    let list = StoredValue::new(list);
+                Some(Ok(total)) => {
                     let exp_id = exp_for_rows.clone();
                     view! {
                         <p class="muted" aria-live="polite">{format!("{total} runs")}</p>
+                        {move || match window.get() {
+                            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+                            _ => None,
+                        }}
                         <div class="table-scroll" role="region" aria-label="Runs" tabindex="0"
                             on:scroll=move |ev| set_scroll_top.set(event_target::<web_sys::HtmlElement>(&ev).scroll_top() as f64)>
                             <table class="grid runs" aria-rowcount=total + 1>
@@ -261,8 +300,8 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     {move || {
-                                        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(4);
-                                        let last = (first + VIEWPORT_ROWS + 8).min(total);
+                                        let first = visible_first(scroll_top.get()).min(total);
+                                        let last = (first + VIEWPORT_ROWS + 2 * OVERSCAN_ROWS).min(total);
                                         let cols = columns.get();
                                         let span = 4 + cols.len();
                                         let exp_id = exp_id.clone();
@@ -270,24 +309,37 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                                         // attribute: the CSP forbids style attributes.
                                         let top_px = (first as f64 * ROW_HEIGHT).to_string();
                                         let bottom_px = ((total - last) as f64 * ROW_HEIGHT).to_string();
-                                        let rows = list.with_value(|l| l[first.min(total)..last].to_vec());
+                                        // Until the window that holds them arrives, rows in view are drawn empty
+                                        // (the last window stays meanwhile, so a short scroll shows no gap).
+                                        let held = match window.get() {
+                                            Some(Ok((start, runs))) => (start, runs),
+                                            _ => (0, Vec::new()),
+                                        };
+                                        let rows: Vec<(usize, Option<Run>)> = (first..last)
+                                            .map(|i| (i, i.checked_sub(held.0).and_then(|j| held.1.get(j)).cloned()))
+                                            .collect();
                                         view! {
                                             <tr class="spacer"><td colspan={span}><svg class="spacer-fill" width="1" height=top_px aria-hidden="true"></svg></td></tr>
-                                            {rows.into_iter().enumerate().map(|(i, run)| {
-                                                let id = run.info.run_id.clone();
-                                                let (id_check, id_toggle) = (id.clone(), id.clone());
-                                                let href = Route::Run { experiment_id: exp_id.clone(), run_id: id.clone() }.href();
-                                                let cells = cols.iter().map(|c| view! { <td>{c.value(&run)}</td> }).collect_view();
-                                                view! {
-                                                    <tr aria-rowindex=first + i + 2 class:deleted=run.info.lifecycle_stage == "deleted">
-                                                        <td><input type="checkbox" aria-label=format!("Select {}", run.info.run_name)
-                                                            prop:checked=move || selected.get().contains(&id_check)
-                                                            on:change=move |_| set_selected.update(|s| { if !s.remove(&id_toggle) { s.insert(id_toggle.clone()); } })/></td>
-                                                        <td><a href=href>{run.info.run_name.clone()}</a></td>
-                                                        <td>{fmt_time(run.info.start_time)}</td>
-                                                        <td>{run.info.status.clone()}</td>
-                                                        {cells}
-                                                    </tr>
+                                            {rows.into_iter().map(|(i, run)| match run {
+                                                None => view! {
+                                                    <tr aria-rowindex=i + 2 class="pending"><td colspan={span}><span class="sr-only">"Loading"</span></td></tr>
+                                                }.into_any(),
+                                                Some(run) => {
+                                                    let id = run.info.run_id.clone();
+                                                    let (id_check, id_toggle) = (id.clone(), id.clone());
+                                                    let href = Route::Run { experiment_id: exp_id.clone(), run_id: id.clone() }.href();
+                                                    let cells = cols.iter().map(|c| view! { <td>{c.value(&run)}</td> }).collect_view();
+                                                    view! {
+                                                        <tr aria-rowindex=i + 2 class:deleted=run.info.lifecycle_stage == "deleted">
+                                                            <td><input type="checkbox" aria-label=format!("Select {}", run.info.run_name)
+                                                                prop:checked=move || selected.get().contains(&id_check)
+                                                                on:change=move |_| set_selected.update(|s| { if !s.remove(&id_toggle) { s.insert(id_toggle.clone()); } })/></td>
+                                                            <td><a href=href>{run.info.run_name.clone()}</a></td>
+                                                            <td>{fmt_time(run.info.start_time)}</td>
+                                                            <td>{run.info.status.clone()}</td>
+                                                            {cells}
+                                                        </tr>
+                                                    }.into_any()
                                                 }
                                             }).collect_view()}
                                             <tr class="spacer"><td colspan={span}><svg class="spacer-fill" width="1" height=bottom_px aria-hidden="true"></svg></td></tr>
