@@ -33,6 +33,12 @@ CREATE TABLE IF NOT EXISTS flowbook_artifacts (
 CREATE INDEX IF NOT EXISTS flowbook_runs_experiment ON runs (experiment_id, lifecycle_stage);
 ";
 
+/// MLflow's schema and Flowbook's tables already created (no rows but alembic's): a new store in
+/// the browser starts as a copy of this image, one write on OPFS, rather than by running the 150
+/// statements of `schema.sql` there (most of a second). The test
+/// `the_empty_store_image_holds_the_schema` keeps it equal to `schema.sql` and rewrites it on request.
+pub const EMPTY_STORE_IMAGE: &[u8] = include_bytes!("empty-store.db");
+
 pub const DEFAULT_EXPERIMENT_ID: i64 = 0;
 pub const DEFAULT_EXPERIMENT_NAME: &str = "Default";
 /// Artifact root of a store served with MLflow's artifact proxy (`mlflow server` default).
@@ -108,9 +114,7 @@ impl Store {
                     "this SQLite database is not an MLflow tracking database (it has no alembic_version table)",
                 ));
             }
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(SCHEMA_SQL)?;
-            tx.commit()?;
+            create_schema(&mut self.conn)?;
         } else {
             let rev: Option<String> = self
                 .conn
@@ -157,6 +161,94 @@ impl Store {
     }
 }
 
+/// MLflow's schema and Flowbook's tables, in one transaction (one commit, however many statements).
+fn create_schema(conn: &mut Connection) -> ApiResult<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(SCHEMA_SQL)?;
+    tx.execute_batch(FLOWBOOK_SQL)?;
+    tx.commit()?;
+    Ok(())
+}
+
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a database's schema is: its tables, indexes and their SQL, its page size and its
+    /// alembic revision. (Bytes differ between SQLite versions; this does not.)
+    fn schema_of(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        let mut out: Vec<String> = stmt
+            .query_map([], |r| {
+                Ok(format!(
+                    "{} {} {} {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?
+                ))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        // An empty or foreign file has neither table: it differs, and the test says how to rewrite it.
+        let revision: String = conn
+            .query_row("SELECT version_num FROM alembic_version", [], |r| r.get(0))
+            .unwrap_or_default();
+        let experiments: i64 = conn
+            .query_row("SELECT count(*) FROM experiments", [], |r| r.get(0))
+            .unwrap_or(-1);
+        out.push(format!(
+            "page_size {page_size}, revision {revision}, {experiments} experiments"
+        ));
+        out
+    }
+
+    #[test]
+    fn the_empty_store_image_holds_the_schema() {
+        let dir = std::env::temp_dir().join(format!("flowbook-image-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fresh_path = dir.join("fresh.db");
+        let mut fresh = Connection::open(&fresh_path).unwrap();
+        fresh.pragma_update(None, "page_size", 4_096i64).unwrap();
+        create_schema(&mut fresh).unwrap();
+        fresh.execute_batch("VACUUM").unwrap();
+        let image_path = dir.join("image.db");
+        std::fs::write(&image_path, EMPTY_STORE_IMAGE).unwrap();
+        let image = Connection::open(&image_path).unwrap();
+        if schema_of(&image) != schema_of(&fresh) {
+            let target = concat!(env!("CARGO_MANIFEST_DIR"), "/src/tracking/empty-store.db");
+            if std::env::var_os("FLOWBOOK_WRITE_STORE_IMAGE").is_some() {
+                drop(fresh);
+                std::fs::copy(&fresh_path, target).unwrap();
+            }
+            panic!(
+                "src/tracking/empty-store.db is not the schema of schema.sql; rewrite it with \
+                 FLOWBOOK_WRITE_STORE_IMAGE=1 cargo test --lib the_empty_store_image, then rebuild"
+            );
+        }
+        // A store opened on the image is a whole MLflow store: the Default experiment is added.
+        drop(image);
+        let store = Store::from_connection(Connection::open(&image_path).unwrap()).unwrap();
+        let names: String = store
+            .connection()
+            .query_row(
+                "SELECT name FROM experiments WHERE experiment_id = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(names, DEFAULT_EXPERIMENT_NAME);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

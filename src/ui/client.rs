@@ -150,6 +150,34 @@ fn on_raw(data: &JsValue) {
     }
 }
 
+/// The worker `src/ui/boot.js` started before this wasm loaded, and the events it kept since.
+fn boot_worker() -> Option<(Worker, js_sys::Array)> {
+    let global = js_sys::global();
+    let boot = js_sys::Reflect::get(&global, &"flowbookBoot".into()).ok()?;
+    let field = |name: &str| js_sys::Reflect::get(&boot, &name.into()).ok();
+    let worker = field("worker")?.dyn_into::<Worker>().ok()?;
+    let early = field("early")?.dyn_into::<js_sys::Array>().ok()?;
+    // Adopted once: a second start (there is none today) makes its own worker.
+    let _ = js_sys::Reflect::delete_property(
+        global.unchecked_ref::<js_sys::Object>(),
+        &"flowbookBoot".into(),
+    );
+    Some((worker, early))
+}
+
+fn on_data(client: Client, data: &JsValue) {
+    match data.as_string() {
+        Some(text) => on_message(client, &text),
+        None => on_raw(data),
+    }
+}
+
+fn worker_failed(client: Client, message: &str) {
+    client.status.set(StoreStatus::Failed(format!(
+        "the engine worker failed: {message}"
+    )));
+}
+
 fn on_message(client: Client, text: &str) {
     let Ok(msg) = serde_json::from_str::<Value>(text) else {
         return;
@@ -254,51 +282,55 @@ fn raw_result(response: Result<RawResponse, oneshot::Canceled>) -> Result<RawRes
 }
 
 impl Client {
-    /// Starts the worker (Trunk's loader script next to the page, so sub-paths work).
+    /// Adopts the worker `boot.js` started while this wasm loaded (or starts one: Trunk's loader
+    /// script next to the page, so sub-paths work), then hears what it said meanwhile.
     pub fn start() -> Client {
         let client = Client {
             status: RwSignal::new(StoreStatus::Starting),
             revision: RwSignal::new(0),
         };
-        match Worker::new("./flowbook-worker_loader.js") {
-            Ok(worker) => {
-                let handler =
-                    Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                        match e.data().as_string() {
-                            Some(text) => on_message(client, &text),
-                            None => on_raw(&e.data()),
-                        }
-                    });
-                worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
-                handler.forget();
-                let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
-                    move |e: web_sys::ErrorEvent| {
-                        client.status.set(StoreStatus::Failed(format!(
-                            "the engine worker failed: {}",
-                            e.message()
-                        )));
-                    },
-                );
-                worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-                on_error.forget();
-                CONNECTION.with(|c| {
-                    *c.borrow_mut() = Some(Connection {
-                        worker,
-                        next_id: 1,
-                        waiting: HashMap::new(),
-                        progress: HashMap::new(),
-                        outbox: Some(Vec::new()),
-                    })
-                });
+        let (worker, early) = match boot_worker() {
+            Some(adopted) => adopted,
+            None => match Worker::new("./flowbook-worker_loader.js") {
+                Ok(worker) => (worker, js_sys::Array::new()),
+                Err(_) => {
+                    client.status.set(StoreStatus::Failed(
+                        "this browser cannot start a Web Worker".into(),
+                    ));
+                    return client;
+                }
+            },
+        };
+        let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            on_data(client, &e.data())
+        });
+        worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        handler.forget();
+        let on_error =
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                worker_failed(client, &e.message())
+            });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        CONNECTION.with(|c| {
+            *c.borrow_mut() = Some(Connection {
+                worker,
+                next_id: 1,
+                waiting: HashMap::new(),
+                progress: HashMap::new(),
+                outbox: Some(Vec::new()),
+            })
+        });
+        for event in early.iter() {
+            if let Some(message) = event.dyn_ref::<MessageEvent>() {
+                on_data(client, &message.data());
+            } else if let Some(error) = event.dyn_ref::<web_sys::ErrorEvent>() {
+                worker_failed(client, &error.message());
             }
-            Err(_) => client.status.set(StoreStatus::Failed(
-                "this browser cannot start a Web Worker".into(),
-            )),
         }
         client
     }
 
-    /// One MLflow API call (`endpoint` as after `/api/2.0/mlflow/`).
     pub async fn call(&self, method: &str, endpoint: &str, body: Value) -> Result<Value, ApiError> {
         let request = json!({"method": method, "endpoint": endpoint, "body": body});
         self.json_request(request, Payload::None, None).await

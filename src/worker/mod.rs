@@ -385,8 +385,18 @@ async fn open_store() -> Result<&'static str, String> {
                     .await
                     .map_err(|e| format!("cannot resume OPFS storage: {e}"))?;
             }
+            // A first visit starts from the schema already built (one write), not 150 statements.
+            use sqlite_wasm_rs::vfs::{transfer::DbTransfer, VfsFilesManager};
+            if !pool.contains(DB_PATH).map_err(|e| e.to_string())? {
+                pool.import_db(DB_PATH, crate::tracking::EMPTY_STORE_IMAGE)
+                    .map_err(|e| format!("cannot create the store on OPFS: {e}"))?;
+            }
             STATE.with(|s| s.borrow_mut().pool = Some(pool));
             let conn = rusqlite::Connection::open(DB_PATH).map_err(|e| e.to_string())?;
+            // The journal stays between transactions (its header is cleared): creating and deleting
+            // it would claim and free a pool slot, with a flush each, on every commit.
+            conn.pragma_update(None, "journal_mode", "PERSIST")
+                .map_err(|e| e.to_string())?;
             (Store::from_connection(conn).map_err(|e| e.message)?, "opfs")
         }
         Err(_) => (Store::open_in_memory().map_err(|e| e.message)?, "memory"),
