@@ -976,9 +976,14 @@ pub fn run_keys(conn: &Connection, q: &RunSearch) -> ApiResult<RunKeys> {
         if q.experiment_ids.is_empty() {
             return Ok(Vec::new());
         }
+        // Each distinct key by one seek of the (key, run_uuid) primary key (a skip scan), kept when
+        // one matching run has it: a few dozen index probes, where DISTINCT over the join read every
+        // row of the table (tens of milliseconds at 10,000 runs, which delayed the table's next answer).
         let sql = format!(
-            "SELECT DISTINCT x.key FROM {table} x WHERE x.run_uuid IN \
-             (SELECT r.run_uuid FROM runs r WHERE {conditions}) ORDER BY x.key"
+            "WITH RECURSIVE k(key) AS (SELECT min(key) FROM {table} UNION ALL \
+             SELECT (SELECT min(x.key) FROM {table} x WHERE x.key > k.key) FROM k WHERE k.key IS NOT NULL) \
+             SELECT k.key FROM k WHERE k.key IS NOT NULL AND EXISTS (SELECT 1 FROM {table} x \
+             JOIN runs r ON r.run_uuid = x.run_uuid WHERE x.key = k.key AND {conditions}) ORDER BY k.key"
         );
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt

@@ -18,7 +18,7 @@ const VIEWPORT_ROWS: usize = 16;
 const OVERSCAN_ROWS: usize = 4;
 /// The window of runs held: it starts at a multiple of `WINDOW_STEP` and covers every row drawn
 /// until the view moves past the next step.
-const WINDOW_STEP: usize = 40;
+const WINDOW_STEP: usize = 30;
 const WINDOW_ROWS: usize = 2 * WINDOW_STEP;
 
 fn visible_first(scroll_top: f64) -> usize {

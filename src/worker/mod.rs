@@ -397,6 +397,10 @@ async fn open_store() -> Result<&'static str, String> {
             // it would claim and free a pool slot, with a flush each, on every commit.
             conn.pragma_update(None, "journal_mode", "PERSIST")
                 .map_err(|e| e.to_string())?;
+            // Every page read is a call into OPFS: a page cache of up to 64 MB (SQLite's default is
+            // 2 MB) keeps a large experiment's runs, params and tags in memory after the first read.
+            conn.pragma_update(None, "cache_size", -65_536i64)
+                .map_err(|e| e.to_string())?;
             (Store::from_connection(conn).map_err(|e| e.message)?, "opfs")
         }
         Err(_) => (Store::open_in_memory().map_err(|e| e.message)?, "memory"),

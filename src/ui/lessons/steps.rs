@@ -742,19 +742,27 @@ async fn versions(client: Client, name: &str) -> Result<Vec<Value>, String> {
         .cloned()
         .unwrap_or_default();
     list.sort_by_key(|v| v["version"].as_str().and_then(|s| s.parse::<i64>().ok()));
-    // As in MLflow, a search answers versions without their aliases; `get` has them.
-    let mut full = Vec::with_capacity(list.len());
-    for v in list {
-        let got = call(
-            client,
-            "GET",
-            "model-versions/get",
-            json!({"name": name, "version": v["version"]}),
-        )
-        .await?;
-        full.push(got["model_version"].clone());
+    // As in MLflow, a search answers versions without their aliases; the model has them all.
+    let model = call(
+        client,
+        "GET",
+        "registered-models/get",
+        json!({"name": name}),
+    )
+    .await?;
+    let aliases = model["registered_model"]["aliases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for v in &mut list {
+        let of_version: Vec<Value> = aliases
+            .iter()
+            .filter(|a| a["version"] == v["version"])
+            .map(|a| a["alias"].clone())
+            .collect();
+        v["aliases"] = Value::Array(of_version);
     }
-    Ok(full)
+    Ok(list)
 }
 
 fn model_name(step: &Step) -> String {
