@@ -205,7 +205,7 @@ impl<'t> Merge<'t> {
         if let Some(id) = by_name {
             if e.name != crate::tracking::DEFAULT_EXPERIMENT_NAME || id != 0 {
                 self.summary.notes.push(format!(
-                    "experiment '{}' already exists here (id {id}): the bundle's runs join it",
+                    "experiment '{}' already exists here (id {id}): the incoming runs join it",
                     e.name
                 ));
             }
@@ -529,7 +529,7 @@ impl<'t> Merge<'t> {
             [&m.name],
         )? {
             self.summary.notes.push(format!(
-                "registered model '{}' already exists here: the bundle's versions are added to it",
+                "registered model '{}' already exists here: the incoming versions are added to it",
                 m.name
             ));
         } else {

@@ -43,8 +43,12 @@ fn zip_error(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("cannot write the zip: {e}"))
 }
 
-const DROP_FLOWBOOK_OBJECTS: &str =
-    "DROP TABLE IF EXISTS flowbook_artifacts; DROP INDEX IF EXISTS flowbook_runs_experiment; VACUUM;";
+/// Flowbook's own objects: artifacts (written out as files), and this store's bookkeeping, which
+/// means nothing in another store (its sync mapping to a server, a learner's lesson progress).
+/// Feature tables stay: a model logged with a lookup spec needs its table wherever it goes.
+const DROP_FLOWBOOK_OBJECTS: &str = "DROP TABLE IF EXISTS flowbook_artifacts; \
+     DROP TABLE IF EXISTS flowbook_sync; DROP TABLE IF EXISTS flowbook_lesson_progress; \
+     DROP INDEX IF EXISTS flowbook_runs_experiment; VACUUM;";
 
 /// A copy of the store with MLflow's tables only (the store itself is never touched), as an open
 /// connection (for counting) and a reader of its bytes. Natively the copy is a temporary file, so a
@@ -447,6 +451,12 @@ mod tests {
         let run = store.create_run("0", "u", None, Some("r"), &[]).unwrap();
         let key = format!("0/{}/artifacts/notes/readme.txt", run.info.run_id);
         store.put_artifact(&key, b"hello").unwrap();
+        store
+            .connection()
+            .execute_batch(
+                "CREATE TABLE flowbook_sync (x); CREATE TABLE flowbook_lesson_progress (x);",
+            )
+            .unwrap();
         let (bytes, summary) =
             crate::bundle::export_bytes(&store, crate::bundle::Format::MlflowDb).unwrap();
         assert_eq!(
@@ -470,12 +480,13 @@ mod tests {
             .unwrap();
         let tables: i64 = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name = 'flowbook_artifacts'",
+                "SELECT count(*) FROM sqlite_master WHERE name IN \
+                 ('flowbook_artifacts', 'flowbook_sync', 'flowbook_lesson_progress')",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 0, "Flowbook's own table stays home");
+        assert_eq!(tables, 0, "Flowbook's own tables stay home");
         assert_eq!(
             conn.query_row("SELECT count(*) FROM runs", [], |r| r.get::<_, i64>(0))
                 .unwrap(),
