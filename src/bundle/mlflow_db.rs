@@ -48,7 +48,8 @@ fn zip_error(e: impl std::fmt::Display) -> ApiError {
 /// Feature tables stay: a model logged with a lookup spec needs its table wherever it goes.
 const DROP_FLOWBOOK_OBJECTS: &str = "DROP TABLE IF EXISTS flowbook_artifacts; \
      DROP TABLE IF EXISTS flowbook_sync; DROP TABLE IF EXISTS flowbook_lesson_progress; \
-     DROP INDEX IF EXISTS flowbook_runs_experiment; VACUUM;";
+     DROP INDEX IF EXISTS flowbook_runs_experiment; DROP INDEX IF EXISTS flowbook_runs_newest; \
+     DROP INDEX IF EXISTS flowbook_runs_oldest; VACUUM;";
 
 /// A copy of the store with MLflow's tables only (the store itself is never touched), as an open
 /// connection (for counting) and a reader of its bytes. Natively the copy is a temporary file, so a
