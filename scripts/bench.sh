@@ -3,11 +3,7 @@
 # MLflow 3.17.2's SQLite store; bundle import/export against migrate-filestore. Prints the tables
 # that BENCHMARKS.md records.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/setup.sh"
-cd "$ROOT"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
 cargo bench --locked --bench tracking -- "$WORK/flowbook.db" "$WORK/flowbook.json" >&2
 "$FLOWBOOK_PYTHON" benches/mlflow_tracking.py "$WORK/flowbook.db" "$WORK/scratch.db" "$WORK/mlflow.json" 2>/dev/null
 cargo build --release --locked --bin flowbook >&2

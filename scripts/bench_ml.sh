@@ -4,11 +4,7 @@
 # wasm32 in headless Chromium (the release dist/, the engine in the app's worker). Prints the
 # table that BENCHMARKS.md records ("ML engine").
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/setup.sh"
-cd "$ROOT"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
 cargo bench --locked --bench ml -- "$WORK" "$WORK/native.json" >&2
 "$FLOWBOOK_PYTHON" benches/sklearn_ml.py "$WORK" "$WORK/native.json" "$WORK/sklearn.json"
 # Its own dist folder, so the dist/ the browser tests serve is left alone.
