@@ -118,6 +118,29 @@ pub struct LoggedModelMetric {
     pub dataset_digest: Option<String>,
 }
 
+impl LoggedModelMetric {
+    /// Every metric of a logged model in `conn`, by name, step and time.
+    pub fn read_all(conn: &rusqlite::Connection, model_id: &str) -> ApiResult<Vec<Self>> {
+        super::query_all(
+            conn,
+            "SELECT metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_name, dataset_digest
+             FROM logged_model_metrics WHERE model_id = ?1 ORDER BY metric_name, metric_step, metric_timestamp_ms",
+            [model_id],
+            |r| {
+                Ok(LoggedModelMetric {
+                    name: r.get(0)?,
+                    timestamp: r.get(1)?,
+                    step: r.get(2)?,
+                    value: r.get::<_, Option<f64>>(3)?.unwrap_or(f64::NAN),
+                    run_id: r.get(4)?,
+                    dataset_name: r.get(5)?,
+                    dataset_digest: r.get(6)?,
+                })
+            },
+        )
+    }
+}
+
 pub struct RegisteredModelRecord {
     pub name: String,
     pub creation_time: Option<i64>,

@@ -370,12 +370,7 @@ fn merge_database(src: &Connection, merge: &mut Merge) -> ApiResult<()> {
             "SELECT tag_key, tag_value FROM logged_model_tags WHERE model_id = ?1",
             [id],
         )?;
-        let metrics = query_all(
-            src,
-            "SELECT metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ?1",
-            [id],
-            |r| Ok(LoggedModelMetric { name: r.get(0)?, timestamp: r.get(1)?, step: r.get(2)?, value: r.get::<_, Option<f64>>(3)?.unwrap_or(f64::NAN), run_id: r.get(4)?, dataset_name: r.get(5)?, dataset_digest: r.get(6)? }),
-        )?;
+        let metrics = LoggedModelMetric::read_all(src, id)?;
         merge.logged_model_details(id, &params, &tags, &metrics)?;
     }
     let outputs = query_all(

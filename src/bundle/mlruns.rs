@@ -975,26 +975,12 @@ fn write_logged_model<W: Write + Seek>(
         "SELECT param_key, param_value FROM logged_model_params WHERE model_id = ?1",
         "SELECT tag_key, tag_value FROM logged_model_tags WHERE model_id = ?1",
     )?;
-    type MetricRow = (
-        String,
-        i64,
-        Option<f64>,
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-    );
-    let metrics: Vec<MetricRow> = query_all(
-        store.connection(),
-        "SELECT metric_name, metric_timestamp_ms, metric_value, metric_step, run_id, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ?1 ORDER BY metric_name, metric_step, metric_timestamp_ms",
-        [model_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
-    )?;
+    let metrics = LoggedModelMetric::read_all(store.connection(), model_id)?;
     let mut files: BTreeMap<&str, String> = BTreeMap::new();
-    for (name, ts, value, step, run, ds_name, ds_digest) in &metrics {
-        let text = files.entry(name).or_default();
-        let value = python_float(value.unwrap_or(f64::NAN));
-        match (ds_name, ds_digest) {
+    for m in &metrics {
+        let text = files.entry(&m.name).or_default();
+        let (ts, value, step, run) = (m.timestamp, python_float(m.value), m.step, &m.run_id);
+        match (&m.dataset_name, &m.dataset_digest) {
             (Some(n), Some(d)) => text.push_str(&format!("{ts} {value} {step} {run} {n} {d}\n")),
             _ => text.push_str(&format!("{ts} {value} {step} {run}\n")),
         }

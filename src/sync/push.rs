@@ -7,6 +7,7 @@ use super::map::{self, Mapped};
 use super::server::{Remote, Server};
 use super::{batches, Local, PushRequest, SyncSummary};
 use crate::api::{ApiError, ApiResult, ErrorCode};
+use crate::bundle::merge::LoggedModelMetric;
 use crate::tracking::artifacts::key_of_uri;
 use crate::tracking::{KeyValue, Metric, Run, Store, ViewType, ARTIFACT_ROOT, DELETED};
 use rusqlite::params;
@@ -210,6 +211,41 @@ fn read_run(store: &Store, server: &str, run_id: &str) -> ApiResult<RunSnapshot>
         artifacts,
         parent,
     })
+}
+
+/// A logged model's metric points logged in one run, with that run's id on the server.
+struct RunModelMetrics {
+    run_id: String,
+    remote_run: Option<String>,
+    run_deleted: bool,
+    metrics: Vec<LoggedModelMetric>,
+}
+
+fn model_metrics_by_run(
+    store: &Store,
+    server: &str,
+    model_id: &str,
+) -> ApiResult<Vec<RunModelMetrics>> {
+    let mut groups: Vec<RunModelMetrics> = Vec::new();
+    for m in LoggedModelMetric::read_all(store.connection(), model_id)? {
+        match groups.iter_mut().find(|g| g.run_id == m.run_id) {
+            Some(g) => g.metrics.push(m),
+            None => {
+                let deleted = strings(
+                    store,
+                    "SELECT 1 FROM runs WHERE run_uuid = ?1 AND lifecycle_stage = 'deleted'",
+                    [&m.run_id],
+                )?;
+                groups.push(RunModelMetrics {
+                    run_id: m.run_id.clone(),
+                    remote_run: map::remote_id(store, server, "run", &m.run_id)?,
+                    run_deleted: !deleted.is_empty(),
+                    metrics: vec![m],
+                })
+            }
+        }
+    }
+    Ok(groups)
 }
 
 fn read_artifact(store: &Store, key: &str) -> ApiResult<Vec<u8>> {
@@ -481,7 +517,7 @@ impl<R: Remote, L: Local> Push<'_, R, L> {
             self.summary.skipped.logged_models += 1;
             return Ok(());
         }
-        let (model, files, outputs, source_run) = self.local.with(|s| {
+        let (model, files, outputs, source_run, metrics) = self.local.with(|s| {
             let model = s.get_logged_model(model_id)?;
             let key = key_of_uri(&model.info.artifact_uri).ok();
             let files = match &key {
@@ -503,7 +539,8 @@ impl<R: Remote, L: Local> Push<'_, R, L> {
                 Some(r) => map::remote_id(s, &url, "run", r)?,
                 None => None,
             };
-            Ok((model, files, outputs, source_run))
+            let metrics = model_metrics_by_run(s, &url, model_id)?;
+            Ok((model, files, outputs, source_run, metrics))
         })?;
         let existing = match mapped {
             Mapped::Remote { id, .. } => {
@@ -561,6 +598,7 @@ impl<R: Remote, L: Local> Push<'_, R, L> {
             let remote_root = remote_key(&url, remote["artifact_uri"].as_str().unwrap_or(""))?;
             self.artifacts(&local_root, &remote_root, &files).await?;
         }
+        self.model_metrics(model_id, &remote_id, metrics).await?;
         if model.info.status != "LOGGED_MODEL_PENDING" {
             self.server
                 .call(
@@ -581,6 +619,63 @@ impl<R: Remote, L: Local> Push<'_, R, L> {
         }
         self.record("logged_model", model_id, &remote_id, true)?;
         self.summary.created.logged_models += 1;
+        Ok(())
+    }
+
+    /// A logged model's metrics travel as `runs/log-batch` metrics naming the model, as MLflow's
+    /// client sends them; MLflow also adds each to the run's history, which holds it already (a
+    /// point logged twice is stored once, so a resumed push sends them again safely).
+    async fn model_metrics(
+        &mut self,
+        model_id: &str,
+        remote_model: &str,
+        metrics: Vec<RunModelMetrics>,
+    ) -> ApiResult<()> {
+        for group in metrics {
+            let Some(remote_run) = group.remote_run.filter(|_| !group.run_deleted) else {
+                let why = if group.run_deleted {
+                    "is deleted"
+                } else {
+                    "is not pushed"
+                };
+                self.summary.notes.push(format!(
+                    "logged model {model_id}: {} metric points of run {} are not pushed: the run {why}",
+                    group.metrics.len(),
+                    group.run_id
+                ));
+                continue;
+            };
+            for chunk in group
+                .metrics
+                .chunks(crate::tracking::validation::MAX_METRICS_PER_BATCH)
+            {
+                let metrics: Vec<Value> = chunk
+                    .iter()
+                    .map(|m| {
+                        let point = Metric {
+                            key: m.name.clone(),
+                            value: m.value,
+                            timestamp: m.timestamp,
+                            step: m.step,
+                        };
+                        let mut v = json!(point);
+                        v["model_id"] = json!(remote_model);
+                        if let (Some(n), Some(d)) = (&m.dataset_name, &m.dataset_digest) {
+                            v["dataset_name"] = json!(n);
+                            v["dataset_digest"] = json!(d);
+                        }
+                        v
+                    })
+                    .collect();
+                self.server
+                    .call(
+                        "POST",
+                        "runs/log-batch",
+                        json!({"run_id": remote_run, "metrics": metrics}),
+                    )
+                    .await?;
+            }
+        }
         Ok(())
     }
 

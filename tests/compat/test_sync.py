@@ -75,6 +75,21 @@ def server_counts(uri):
     }
 
 
+def model_metrics_on_server(uri):
+    """Every logged model's metric points on the server, by model name, as the real client reads them."""
+    client = MlflowClient(uri)
+    ids = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+    return sorted((m.name, k.key, k.step, k.timestamp, repr(k.value))
+                  for m in client.search_logged_models(ids, max_results=1000) for k in (m.metrics or []))
+
+
+def model_metrics_in_store(store):
+    with sqlite3.connect(store) as c:
+        return sorted((name, key, step, ts, repr(value)) for name, key, step, ts, value in c.execute(
+            "SELECT m.name, k.metric_name, k.metric_step, k.metric_timestamp_ms, k.metric_value "
+            "FROM logged_model_metrics k JOIN logged_models m USING (model_id)"))
+
+
 def kill_tree(pid):
     """SIGKILL a process and its descendants (`mlflow server` serves from a child process)."""
     children = {}
@@ -138,11 +153,15 @@ def test_a_pushed_fixture_holds_every_fact_on_a_real_server_twice_pushed_once_st
         assert len(ids) == 10 and not set(ids) & set(ids.values()), "every run has its own id on the server"
         check(server.uri, expected, workdir, "--run-ids", workdir / "ids.json")
         counts = server_counts(server.uri)
+        local_metrics = model_metrics_in_store(store)
+        assert local_metrics or bundle.startswith("mlflow2"), "MLflow 3's logged models carry metrics"
+        assert model_metrics_on_server(server.uri) == local_metrics, "logged models keep their metrics"
 
         again = summary(flowbook("push", "--db", store, "--to", server.uri))
         assert again["created"] == {k: 0 for k in again["created"]}, again
         assert again["skipped"]["runs"] == 10 and again["skipped"]["model_versions"] == 2, again
         assert server_counts(server.uri) == counts, "nothing was duplicated"
+        assert model_metrics_on_server(server.uri) == local_metrics, "no metric point was duplicated"
 
         # Pull back into an empty store: the experiment and the deleted one (its name is still taken).
         back = workdir / "back.db"
@@ -197,6 +216,7 @@ def test_a_push_cut_short_by_the_server_resumes_complete_and_unduplicated(workdi
         check(server.uri, expected, workdir, "--run-ids", workdir / "ids.json")
         counts = server_counts(server.uri)
         assert (counts["runs"], counts["logged_models"], counts["versions"]) == (10, 3, 2), counts
+        assert model_metrics_on_server(server.uri) == model_metrics_in_store(store)
     finally:
         stop(server)
 
