@@ -26,7 +26,7 @@ fn main() {
         std::fs::write(dir.join(format!("{name}-train.csv")), train).expect("write CSV");
         std::fs::write(dir.join(format!("{name}-valid.csv")), valid).expect("write CSV");
     }
-    let results = bench::run(&serde_json::json!({})).expect("benchmark");
+    let results = bench::run(&serde_json::json!({"seeds": 10})).expect("benchmark");
     std::fs::write(out, serde_json::to_string_pretty(&results).unwrap()).expect("write results");
     eprintln!("{results}");
 }

@@ -145,6 +145,7 @@ fn fit_case(
     params: &[(&str, &str)],
     repeats: usize,
     min_ms: f64,
+    seeds: u64,
 ) -> Result<Value, String> {
     let (train, valid) = sets(dataset)?;
     let x = train.features.numeric_matrix()?;
@@ -161,7 +162,25 @@ fn fit_case(
         samples.push((now() - start) / fits as f64);
     }
     let pred = model.predict(xv.view())?;
-    Ok(json!({
+    // A seeded estimator's score over random_state 0…seeds-1: another random stream than
+    // scikit-learn's (NumPy's) lands elsewhere in the same spread, so the means are compared.
+    let mut over_seeds = Vec::new();
+    if params.iter().any(|(k, _)| *k == "random_state") {
+        for seed in 0..seeds {
+            let seed = seed.to_string();
+            let pick = |k: &str, v| {
+                if k == "random_state" {
+                    seed.as_str()
+                } else {
+                    v
+                }
+            };
+            let seeded: Vec<(&str, &str)> = params.iter().map(|&(k, v)| (k, pick(k, v))).collect();
+            let m = estimator(name, &seeded)?.fit(x.view(), &train.target)?;
+            over_seeds.push(metrics::r2(&valid.target, &m.predict(xv.view())?));
+        }
+    }
+    let mut out = json!({
         "dataset": dataset,
         "model": name,
         "params": params_json(params),
@@ -171,7 +190,11 @@ fn fit_case(
         "fit_ms": median(samples),
         "val_r2": metrics::r2(&valid.target, &pred),
         "val_rmse": metrics::rmse(&valid.target, &pred),
-    }))
+    });
+    if !over_seeds.is_empty() {
+        out["val_r2_seeds"] = json!(over_seeds);
+    }
+    Ok(out)
 }
 
 /// The 50-trial TPE search as Flowbook runs it: each trial a tracked nested run (in a store in
@@ -204,14 +227,15 @@ fn tpe_case() -> Result<Value, String> {
     }))
 }
 
-/// Runs the benchmark: `{"repeats": 5, "min_ms": 50, "tpe": true}` (all optional) →
+/// Runs the benchmark: `{"repeats": 5, "min_ms": 50, "tpe": true, "seeds": 0}` (all optional) →
 /// `{"fits": [case…], "tpe": {…}}`.
 pub fn run(request: &Value) -> Result<Value, String> {
     let repeats = request["repeats"].as_u64().unwrap_or(5) as usize;
     let min_ms = request["min_ms"].as_f64().unwrap_or(50.0);
+    let seeds = request["seeds"].as_u64().unwrap_or(0);
     let fits = CASES
         .iter()
-        .map(|(d, m, p)| fit_case(d, m, p, repeats, min_ms))
+        .map(|(d, m, p)| fit_case(d, m, p, repeats, min_ms, seeds))
         .collect::<Result<Vec<_>, _>>()?;
     let tpe = if request["tpe"].as_bool().unwrap_or(true) {
         tpe_case()?

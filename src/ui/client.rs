@@ -331,9 +331,22 @@ impl Client {
         client
     }
 
-    pub async fn call(&self, method: &str, endpoint: &str, body: Value) -> Result<Value, ApiError> {
+    /// Sends an API request at once (not when first awaited, so two calls made together are
+    /// in the worker's queue together) and resolves with its answer.
+    pub fn call(
+        &self,
+        method: &str,
+        endpoint: &str,
+        body: Value,
+    ) -> impl std::future::Future<Output = Result<Value, ApiError>> {
         let request = json!({"method": method, "endpoint": endpoint, "body": body});
-        self.json_request(request, Payload::None, None).await
+        let (tx, rx) = oneshot::channel();
+        let sent = enqueue(Pending::Json(tx), request, Payload::None, None);
+        async move {
+            sent?;
+            rx.await
+                .unwrap_or_else(|_| Err(ApiError::internal("the engine worker stopped")))
+        }
     }
 
     /// Posts a JSON request (an API call or a job) and waits for its JSON answer.

@@ -25,6 +25,21 @@ fn visible_first(scroll_top: f64) -> usize {
     ((scroll_top / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN_ROWS)
 }
 
+/// One answer for the table: how many runs match, and the window of them held.
+#[derive(Clone)]
+struct Window {
+    total: usize,
+    start: usize,
+    runs: Vec<Run>,
+}
+
+#[derive(Clone, PartialEq)]
+enum Shown {
+    Loading,
+    Failed(String),
+    Table,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
     Metric(String),
@@ -80,7 +95,8 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
         }
     });
     // The table asks the worker for the count and for the rows in view only; sort and filter
-    // stay in SQL, so 10,000 runs cost what 80 do.
+    // stay in SQL, so 10,000 runs cost what 80 do. The count and the rows arrive as one answer,
+    // so a new filter never shows its count over the old rows; a scroll reuses the count.
     let query = move || {
         json!({
             "experiment_ids": [experiment_id_q.clone()],
@@ -88,37 +104,60 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
             "run_view_type": view_type.get(),
         })
     };
-    let count_query = query.clone();
-    let count = LocalResource::new(move || {
-        client.revision.get();
-        let body = count_query();
-        async move {
-            client
-                .call("POST", "flowbook/runs/count", body)
-                .await
-                .map(|v| v["count"].as_u64().unwrap_or(0) as usize)
-        }
-    });
+    let counted = StoredValue::new(None::<(Value, u64, usize)>);
     let window_start =
         Memo::new(move |_| (visible_first(scroll_top.get()) / WINDOW_STEP) * WINDOW_STEP);
     let window = LocalResource::new(move || {
-        client.revision.get();
+        let revision = client.revision.get();
         let start = window_start.get();
-        let mut body = query();
+        let count_body = query();
+        let mut body = count_body.clone();
         body["order_by"] = json!(order.get());
         body["max_results"] = json!(WINDOW_ROWS);
         if start > 0 {
             body["page_token"] = json!(crate::tracking::paging::page_token(start as i64));
         }
+        let known = counted.with_value(|c| match c {
+            Some((q, r, n)) if *q == count_body && *r == revision => Some(*n),
+            _ => None,
+        });
+        // Both requests are in the worker's queue before either answer is awaited.
+        let count = known
+            .is_none()
+            .then(|| client.call("POST", "flowbook/runs/count", count_body.clone()));
+        let search = client.call("POST", "runs/search", body);
         async move {
-            client.call("POST", "runs/search", body).await.map(|v| {
-                let runs = serde_json::from_value::<Vec<Run>>(
-                    v.get("runs").cloned().unwrap_or(Value::Array(vec![])),
-                )
-                .unwrap_or_default();
-                (start, runs)
-            })
+            let total = match (known, count) {
+                (Some(n), _) => n,
+                (None, Some(count)) => {
+                    let n = count.await?["count"].as_u64().unwrap_or(0) as usize;
+                    counted.set_value(Some((count_body, revision, n)));
+                    n
+                }
+                (None, None) => 0,
+            };
+            let v = search.await?;
+            let runs = serde_json::from_value::<Vec<Run>>(
+                v.get("runs").cloned().unwrap_or(Value::Array(vec![])),
+            )
+            .unwrap_or_default();
+            Ok::<_, crate::api::ApiError>(Window { total, start, runs })
         }
+    });
+    // What the table shows changes only when the answer does; while a new one is asked for,
+    // the last one stays on screen.
+    let shown = Memo::new(move |_| {
+        window.with(|w| match w {
+            None => Shown::Loading,
+            Some(Err(e)) => Shown::Failed(e.to_string()),
+            Some(Ok(_)) => Shown::Table,
+        })
+    });
+    let total = Memo::new(move |_| {
+        window.with(|w| match w {
+            Some(Ok(w)) => w.total,
+            _ => 0,
+        })
     });
     // The keys the experiment's runs carry, offered as columns; the first metrics are shown by default.
     let exp_id = experiment_id.clone();
@@ -272,20 +311,16 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                 <span class="muted">{move || format!("{} selected", selected.get().len())}</span>
             </div>
             {move || action_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            {move || match count.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error filter-error" role="alert">{e.to_string()}</p> }.into_any(),
-                Some(Ok(total)) => {
+            {move || match shown.get() {
+                Shown::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Shown::Failed(e) => view! { <p class="error filter-error" role="alert">{e}</p> }.into_any(),
+                Shown::Table => {
                     let exp_id = exp_for_rows.clone();
                     view! {
-                        <p class="muted" aria-live="polite">{format!("{total} runs")}</p>
-                        {move || match window.get() {
-                            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }),
-                            _ => None,
-                        }}
+                        <p class="muted" aria-live="polite">{move || format!("{} runs", total.get())}</p>
                         <div class="table-scroll" role="region" aria-label="Runs" tabindex="0"
                             on:scroll=move |ev| set_scroll_top.set(event_target::<web_sys::HtmlElement>(&ev).scroll_top() as f64)>
-                            <table class="grid runs" aria-rowcount=total + 1>
+                            <table class="grid runs" aria-rowcount=move || total.get() + 1>
                                 <thead><tr>
                                     <th scope="col"><span class="sr-only">"Select"</span></th>
                                     <th scope="col"><button class="sort" on:click=move |_| sort_by("attributes.run_name".into())>"Run name"{move || sort_mark("attributes.run_name".into())}</button></th>
@@ -300,6 +335,7 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     {move || {
+                                        let total = total.get();
                                         let first = visible_first(scroll_top.get()).min(total);
                                         let last = (first + VIEWPORT_ROWS + 2 * OVERSCAN_ROWS).min(total);
                                         let cols = columns.get();
@@ -311,13 +347,15 @@ pub fn RunsPage(experiment_id: String) -> impl IntoView {
                                         let bottom_px = ((total - last) as f64 * ROW_HEIGHT).to_string();
                                         // Until the window that holds them arrives, rows in view are drawn empty
                                         // (the last window stays meanwhile, so a short scroll shows no gap).
-                                        let held = match window.get() {
-                                            Some(Ok((start, runs))) => (start, runs),
-                                            _ => (0, Vec::new()),
-                                        };
-                                        let rows: Vec<(usize, Option<Run>)> = (first..last)
-                                            .map(|i| (i, i.checked_sub(held.0).and_then(|j| held.1.get(j)).cloned()))
-                                            .collect();
+                                        let rows: Vec<(usize, Option<Run>)> = window.with(|w| {
+                                            let held = match w {
+                                                Some(Ok(w)) => Some(w),
+                                                _ => None,
+                                            };
+                                            (first..last)
+                                                .map(|i| (i, held.and_then(|w| i.checked_sub(w.start).and_then(|j| w.runs.get(j))).cloned()))
+                                                .collect()
+                                        });
                                         view! {
                                             <tr class="spacer"><td colspan={span}><svg class="spacer-fill" width="1" height=top_px aria-hidden="true"></svg></td></tr>
                                             {rows.into_iter().map(|(i, run)| match run {
