@@ -139,13 +139,15 @@ pub fn ModelPage(name: String) -> impl IntoView {
                 Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 Some(Ok(v)) => {
                     let list = v.get("model_versions").and_then(Value::as_array).cloned().unwrap_or_default();
+                    // As in MLflow, a version search carries no aliases: they come with the model.
+                    let model_aliases = model.get().and_then(Result::ok).and_then(|m| m["registered_model"]["aliases"].as_array().cloned()).unwrap_or_default();
                     view! { <table class="grid">
                         <thead><tr><th scope="col">"Version"</th><th scope="col">"Stage"</th><th scope="col">"Aliases"</th><th scope="col">"Tags"</th><th scope="col">"Source run"</th><th scope="col">"Transition"</th></tr></thead>
                         <tbody>{list.into_iter().map(|mv| {
                             let version = text(&mv, "version");
                             let n = text(&mv, "name");
                             let stage = text(&mv, "current_stage");
-                            let aliases = mv.get("aliases").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(|s| format!("@{s}")).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+                            let aliases = model_aliases.iter().filter(|a| text(a, "version") == version).map(|a| format!("@{}", text(a, "alias"))).collect::<Vec<_>>().join(" ");
                             let tags = mv.get("tags").and_then(Value::as_array).map(|t| t.iter().map(|x| format!("{}={}", text(x, "key"), text(x, "value"))).collect::<Vec<_>>().join(", ")).unwrap_or_default();
                             let run_id = text(&mv, "run_id");
                             let (n2, v2) = (n.clone(), version.clone());

@@ -63,7 +63,7 @@ test('the registry lists the model, its versions, stages and aliases', async () 
   const { page } = env;
   await page.goto(env.url + '#/models');
   await page.getByRole('link', { name: 'nyc-taxi-regressor' }).click();
-  await page.getByText('@champion').waitFor();
+  await page.getByRole('cell', { name: '@champion', exact: true }).waitFor();
   const stages = await page.locator('table.grid tbody tr td:nth-child(2)').allInnerTexts();
   assert.deepEqual([...stages].sort(), ['Production', 'Staging']);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'model.png'), fullPage: true });

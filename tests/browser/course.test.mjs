@@ -70,11 +70,11 @@ test('the course flow, from training to real MLflow reading the exports', async 
   await page.getByLabel('Alias').fill('champion');
   await page.locator('#alias-version').fill('1');
   await page.getByRole('button', { name: 'Set alias' }).click();
-  await page.getByText('@champion').waitFor();
+  await page.getByRole('cell', { name: '@champion', exact: true }).waitFor();
 
   // Reload: the store is on OPFS.
   await page.reload();
-  await page.getByText('@champion').waitFor({ timeout: 30000 });
+  await page.getByRole('cell', { name: '@champion', exact: true }).waitFor({ timeout: 30000 });
   await page.screenshot({ path: path.join(SCREENSHOTS, 'course-model.png'), fullPage: true });
 
   // Export both formats, and let real MLflow read them.

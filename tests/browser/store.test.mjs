@@ -45,3 +45,32 @@ test('a second tab is told the store is held, and can take it over', async () =>
   assert.deepEqual(env.problems, []);
   assert.deepEqual(foreignRequests(env), []);
 });
+
+test('without OPFS the store lives in memory, and the page says so', async () => {
+  // A browser without OPFS: the worker's StorageManager has no getDirectory (as where the
+  // Origin Private File System is missing or switched off). The app must still work, in memory.
+  const context = await env.context.browser().newContext({ viewport: { width: 1024, height: 768 }, serviceWorkers: 'block' });
+  const problems = [];
+  await context.route(/flowbook-worker_loader\.js$/, async (route) => {
+    const response = await route.fetch();
+    const body = 'delete StorageManager.prototype.getDirectory;\n' + await response.text();
+    await route.fulfill({ response, body });
+  });
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(env.url);
+    await page.getByText('In memory only').waitFor({ timeout: 30000 });
+    await page.getByRole('status').getByText(/no OPFS storage: your work lives in memory and is lost on reload/).waitFor();
+    await createExperiment(page, 'held-in-memory');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'in-memory.png') });
+    // Gone after a reload, as the notice said — and the notice is there again.
+    await page.reload();
+    await page.getByText('In memory only').waitFor({ timeout: 30000 });
+    await page.getByRole('cell', { name: 'Default', exact: true }).waitFor();
+    assert.equal(await page.getByRole('cell', { name: 'held-in-memory', exact: true }).count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});

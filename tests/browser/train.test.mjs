@@ -76,7 +76,7 @@ test('monitoring a champion shows data drift and concept drift', async () => {
   await page.getByLabel('Alias').fill('champion');
   await page.locator('#alias-version').fill('1');
   await page.getByRole('button', { name: 'Set alias' }).click();
-  await page.getByText('@champion').waitFor();
+  await page.getByRole('cell', { name: '@champion', exact: true }).waitFor();
   await page.goto(env.url + '#/monitor');
   await page.getByLabel('Current data').selectOption('linear-data-drift');
   await page.getByRole('button', { name: 'Evaluate' }).click();
