@@ -1,5 +1,5 @@
 // Accessibility: axe-core finds no serious or critical violation on the app's pages, in the light
-// and the dark theme, at 1024 px wide.
+// and the dark theme, at 1024 px wide; and the main controls are reachable by Tab and used by keys.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import AxeBuilder from '@axe-core/playwright';
@@ -54,3 +54,41 @@ for (const scheme of ['light', 'dark']) {
     assert.deepEqual(await audit(page), []);
   });
 }
+
+/** Presses Tab until the focused element is the one `matches` names (at most 60 presses). */
+async function tabTo(page, what, matches) {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const e = document.activeElement;
+      return { tag: e?.tagName, text: e?.textContent?.trim(), id: e?.id, label: e?.labels?.[0]?.textContent?.trim() ?? null };
+    });
+    if (matches(focused)) return;
+  }
+  assert.fail(`Tab never reached ${what}`);
+}
+
+test('the views and their main controls are reachable from the keyboard alone', async () => {
+  const { page } = env;
+  await page.goto(env.url);
+  await page.getByText('Saved in this browser').waitFor({ timeout: 30000 });
+  await page.getByRole('cell', { name: 'Default' }).waitFor();
+  // No mouse from here: Tab to a control, then Enter or typing.
+  await tabTo(page, 'the Train link', (f) => f.tag === 'A' && f.text === 'Train');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Train a model' }).waitFor();
+  await tabTo(page, 'the Experiments link', (f) => f.tag === 'A' && f.text === 'Experiments');
+  await page.keyboard.press('Enter');
+  await tabTo(page, 'the new-experiment box', (f) => f.id === 'new-experiment');
+  await page.keyboard.type('typed-by-keyboard');
+  await page.keyboard.press('Enter');
+  await page.getByRole('cell', { name: 'typed-by-keyboard', exact: true }).waitFor();
+  await tabTo(page, 'the new experiment', (f) => f.tag === 'A' && f.text === 'typed-by-keyboard');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: /typed-by-keyboard/ }).waitFor();
+  await tabTo(page, 'the filter box', (f) => f.id === 'run-filter');
+  await page.keyboard.type('metrics.rmse <<< 1');
+  await page.keyboard.press('Enter');
+  await page.getByRole('alert').getByText("Invalid comparator '<<<'").waitFor();
+  assert.deepEqual(env.problems, []);
+});
