@@ -20,7 +20,6 @@ from mlflow.entities import Metric, Param, RunTag
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "tests" / "compat"))
 from conftest import start_mlflow  # noqa: E402
-from test_sync import stop  # noqa: E402
 
 # The server's job runner (GenAI jobs) is not used here; both sides run without it.
 os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
@@ -83,7 +82,7 @@ def main(flowbook, work, out_json, runs=1000):
         log_with_client(server.uri, data)
         python_s = time.perf_counter() - t
     finally:
-        stop(server)
+        server.stop()
     assert points(work / "python") == expected, points(work / "python")
 
     (work / "flowbook").mkdir()
@@ -94,7 +93,7 @@ def main(flowbook, work, out_json, runs=1000):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         flowbook_s = time.perf_counter() - t
     finally:
-        stop(server)
+        server.stop()
     assert points(work / "flowbook") == expected, points(work / "flowbook")
 
     result = {"runs": runs, "points": expected[1], "flowbook_push_s": flowbook_s, "python_log_batch_s": python_s,

@@ -10,9 +10,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const BASE = '/course/flowbook/';
 export const SCREENSHOTS = path.join(ROOT, 'tests/browser/screenshots');
 
-export async function start() {
-  const dist = path.join(ROOT, 'dist');
-  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is missing: run `trunk build --release` first');
+/** Serve a release build (`dist/` unless told) and open a page in a fresh browser profile. */
+export async function start({ dist = path.join(ROOT, 'dist') } = {}) {
+  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} holds no build: run \`trunk build --release\` first`);
   const server = await serveStatic(dist, { port: 0, base: BASE });
   const origin = `http://127.0.0.1:${server.address().port}`;
   const browser = await chromium.launch({

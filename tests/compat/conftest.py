@@ -4,6 +4,7 @@ each started fresh on loopback with its own store."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -78,13 +79,24 @@ class Server:
                 time.sleep(0.3)
         raise RuntimeError(f"{self.kind} server did not start: {Path(self.log).read_text()[-3000:]}")
 
-    def stop(self):
+    def stop(self, kill=False):
+        """End the server and everything it started (`mlflow server` serves from a uvicorn child):
+        each server leads its own process group. `kill` ends it at once, as a crash would."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self._signal_group(signal.SIGKILL if kill else signal.SIGTERM)
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal_group(signal.SIGKILL)
+                self.proc.wait()
+        # Children that outlived the leader still hold the port: end them too.
+        self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, sig):
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def start_flowbook(workdir: Path, db_name="mlflow.db") -> Server:
@@ -92,7 +104,7 @@ def start_flowbook(workdir: Path, db_name="mlflow.db") -> Server:
     log = workdir / "flowbook-server.log"
     proc = subprocess.Popen(
         [flowbook_bin(), "server", "--db", str(workdir / db_name), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=workdir,
+        stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True,
     )
     return Server("flowbook", proc, port, workdir, log).wait_ready()
 
@@ -105,7 +117,7 @@ def start_mlflow(workdir: Path, db_name="mlflow.db", port=None) -> Server:
         [mlflow_cli, "server", "--backend-store-uri", f"sqlite:///{workdir / db_name}",
          "--artifacts-destination", str(workdir / "mlartifacts"), "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1"],
-        stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=workdir,
+        stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True,
     )
     return Server("mlflow", proc, port, workdir, log).wait_ready()
 

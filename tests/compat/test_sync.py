@@ -5,8 +5,6 @@ death resumes complete and unduplicated, and a pull brings the same data back. E
 the local store as it was."""
 
 import hashlib
-import os
-import signal
 import json
 import sqlite3
 import subprocess
@@ -90,35 +88,6 @@ def model_metrics_in_store(store):
             "FROM logged_model_metrics k JOIN logged_models m USING (model_id)"))
 
 
-def kill_tree(pid):
-    """SIGKILL a process and its descendants (`mlflow server` serves from a child process)."""
-    children = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    todo, tree = [pid], []
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, []))
-    for p in tree:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def stop(server):
-    """`Server.stop` ends `mlflow server` but not the uvicorn child that serves: end the whole tree."""
-    if server.proc.poll() is not None:
-        return
-    kill_tree(server.proc.pid)
-    server.proc.wait()
-
-
 @pytest.fixture(autouse=True)
 def no_job_runner(monkeypatch):
     # The server's job runner (huey consumers, for GenAI jobs) is not used here and slows each start.
@@ -170,7 +139,7 @@ def test_a_pushed_fixture_holds_every_fact_on_a_real_server_twice_pushed_once_st
         flowbook("pull", "--db", back, "--from", server.uri, "--experiment", expected["deleted_experiment"])
         on_server = facts(server.uri, workdir, "server.json")
     finally:
-        stop(server)
+        server.stop()
     (workdir / "back").mkdir()
     (workdir / "back" / "mlflow.db").write_bytes(back.read_bytes())
     served = start_flowbook(workdir / "back")
@@ -197,7 +166,7 @@ def test_a_push_cut_short_by_the_server_resumes_complete_and_unduplicated(workdi
             byte = push.stderr.read(1)
             assert byte, f"the push ended before the server was killed: {seen!r}"
             seen += byte
-        stop(server)
+        server.stop(kill=True)
         _, err = push.communicate(timeout=120)
     finally:
         if push.poll() is None:
@@ -218,7 +187,7 @@ def test_a_push_cut_short_by_the_server_resumes_complete_and_unduplicated(workdi
         assert (counts["runs"], counts["logged_models"], counts["versions"]) == (10, 3, 2), counts
         assert model_metrics_on_server(server.uri) == model_metrics_in_store(store)
     finally:
-        stop(server)
+        server.stop()
 
 
 def test_errors_name_the_problem_and_leave_the_store_as_it_was(workdir):
@@ -247,10 +216,10 @@ def test_errors_name_the_problem_and_leave_the_store_as_it_was(workdir):
         assert f"the MLflow server at {server.uri} has no experiment named 'absent'" in out.stderr, out.stderr
         assert user_data(store) == snapshot
         # With the server gone, a pull fails and writes nothing.
-        stop(server)
+        server.stop()
         out = flowbook("pull", "--db", store, "--from", server.uri, "--experiment", "nyc-taxi-experiment", ok=False)
         assert out.returncode != 0 and "cannot reach the MLflow server" in out.stderr
     finally:
-        stop(server)
+        server.stop()
     assert user_data(store) == snapshot
     assert snapshot == before, "pushing changed no user data"
